@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import lockfile from 'proper-lockfile';
+import { firstLine, GitError, UsageError } from '../lib/errors.js';
+import { redact } from '../lib/redact.js';
+import { gitAt } from './git.js';
+
+/** A fleet repo opened for reading: a directory holding the files at `revision`. */
+export interface FleetCheckout {
+  /** Directory whose files are the desired state. */
+  dir: string;
+  /** Commit the files are at; null for a plain directory that is not a git work tree. */
+  revision: string | null;
+  /** Branch followed (for clones) or checked out (for work trees). */
+  branch: string | null;
+  /** True when `dir` is the caller's own checkout, read in place and never reset. */
+  inPlace: boolean;
+  /** The spec, with any credentials removed, for messages. */
+  display: string;
+}
+
+/** How to open a fleet spec. */
+export interface OpenOptions {
+  /** Where tbx keeps its own clones. */
+  stateDir: string;
+  /** Branch to follow; default: the remote's default branch. */
+  branch?: string;
+  /**
+   * `read`: a local work tree or plain directory is read in place (PR checks, validate);
+   * `sync`: always a clone of its own, fetched and hard-reset to the remote branch.
+   */
+  mode: 'read' | 'sync';
+  /** Clone with --depth 1 (the agent only needs the tip). */
+  shallow?: boolean;
+}
+
+/**
+ * Open `spec`, which is anything `git clone` accepts or a plain directory, and bring it to
+ * the newest revision of the followed branch. Clones live under `stateDir`, one per spec,
+ * guarded by a lock so concurrent commands never fetch into the same clone at once.
+ */
+export async function openFleet(spec: string, options: OpenOptions): Promise<FleetCheckout> {
+  const display = redact(spec);
+  const local = existsSync(spec) ? resolve(spec) : undefined;
+  if (local && options.mode === 'read' && isDirectory(local) && !isBareRepo(local)) {
+    const isWorkTree = existsSync(join(local, '.git'));
+    if (!isWorkTree) return { dir: local, revision: null, branch: null, inPlace: true, display };
+    const git = gitAt(local);
+    const revision = (await git.revparse(['HEAD']).catch(() => '')) || null;
+    const branch = (await git.revparse(['--abbrev-ref', 'HEAD']).catch(() => '')) || null;
+    return { dir: local, revision, branch, inPlace: true, display };
+  }
+  const url = local ?? spec;
+  const dir = cloneDirFor(options.stateDir, url, options.shallow === true);
+  await mkdir(options.stateDir, { recursive: true });
+  return withCloneLock(dir, async () => {
+    const branch = await syncClone(dir, url, options.branch, options.shallow === true, display);
+    const revision = await gitAt(dir).revparse(['HEAD']);
+    return { dir, revision, branch, inPlace: false, display };
+  });
+}
+
+/** The directory tbx keeps its clone of `url` in. */
+export function cloneDirFor(stateDir: string, url: string, shallow: boolean): string {
+  const id = createHash('sha256').update(url).digest('hex').slice(0, 16);
+  return join(stateDir, `fleet-${id}${shallow ? '-shallow' : ''}`);
+}
+
+/** Run `fn` while holding the clone's lock (waits up to about a minute for another holder). */
+export async function withCloneLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  await mkdir(dir, { recursive: true });
+  const release = await lockfile.lock(dir, {
+    lockfilePath: `${dir}.lock`,
+    stale: 120_000,
+    retries: { retries: 120, minTimeout: 50, maxTimeout: 1000, randomize: true },
+  });
+  try {
+    return await fn();
+  } finally {
+    await release().catch(() => undefined);
+  }
+}
+
+/** Clone (first time) or fetch, then hard-reset the work tree to the remote branch. Returns the branch. */
+export async function syncClone(dir: string, url: string, wanted: string | undefined, shallow: boolean, display: string): Promise<string> {
+  const depth = shallow ? ['--depth', '1'] : [];
+  const fresh = !existsSync(join(dir, '.git'));
+  try {
+    if (fresh) {
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true });
+      await gitAt(dir).clone(url, dir, [...depth, '--no-tags', ...(wanted ? ['--branch', wanted] : [])]);
+    }
+    const git = gitAt(dir);
+    const branch = wanted ?? (await defaultBranch(dir));
+    await git.fetch(['--prune', '--no-tags', ...depth, 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`]);
+    await git.raw(['checkout', '--force', '-B', branch, `refs/remotes/origin/${branch}`]);
+    await git.raw(['reset', '--hard', `refs/remotes/origin/${branch}`]);
+    await git.raw(['clean', '-fdx']);
+    return branch;
+  } catch (err) {
+    if (fresh) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    throw new GitError(`cannot fetch fleet repo ${display}: ${redact(firstLine(err))}`, { cause: err });
+  }
+}
+
+async function defaultBranch(dir: string): Promise<string> {
+  const git = gitAt(dir);
+  const head = await git.raw(['symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD']).catch(() => '');
+  if (head.trim()) return head.trim().replace(/^origin\//, '');
+  const current = await git.raw(['symbolic-ref', '--quiet', '--short', 'HEAD']).catch(() => '');
+  if (current.trim()) return current.trim();
+  throw new UsageError('cannot tell the fleet repo\'s default branch; pass --branch');
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function isBareRepo(p: string): boolean {
+  return existsSync(join(p, 'HEAD')) && existsSync(join(p, 'objects')) && existsSync(join(p, 'refs'));
+}
+

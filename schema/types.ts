@@ -1,0 +1,92 @@
+/**
+ * TypeScript shapes of the fleet repo's files, as they are after schema validation with
+ * defaults applied. Keep in step with the *.schema.json files beside this one; the
+ * schema tests validate the example fleet against both.
+ */
+
+export type Action = 'none' | 'backup' | 'backup-again' | 'restore' | 'refresh-info' | 'rescue';
+export const ACTIONS: readonly Action[] = ['none', 'backup', 'backup-again', 'restore', 'refresh-info', 'rescue'];
+
+export type Phase = 'Running' | 'Succeeded' | 'Failed' | 'Rescue';
+
+/** `fleet.yaml`, kind Site. */
+export interface Site {
+  apiVersion: 'tbx/v1';
+  kind: 'Site';
+  boot: {
+    nfsServer: string;
+    nfsRoot: string;
+    gateway?: string;
+    netmask?: string;
+    ethDevice: string;
+    ipConfig: 'static' | 'dhcp';
+    kernel: string;
+    initrd: string;
+    extraArgs: string[];
+  };
+  policy: {
+    maxConcurrent: number;
+    maxAttempts: number;
+  };
+}
+
+/** `testboxes/<name>.yaml`, kind Testbox. */
+export interface Testbox {
+  apiVersion: 'tbx/v1';
+  kind: 'Testbox';
+  name: string;
+  ip: string;
+  disks?: string[];
+  action: Action;
+  request?: string;
+  suspend: boolean;
+  labels?: Record<string, string>;
+}
+
+/** One disk's outcome inside a status. */
+export interface DiskReport {
+  device: string;
+  bytes: number;
+  sha256: string;
+  seconds: number;
+  image?: string;
+  storedBytes?: number;
+}
+
+/** `status/<name>.yaml`, kind TestboxStatus: written by the agent. */
+export interface TestboxStatus {
+  apiVersion: 'tbx/v1';
+  kind: 'TestboxStatus';
+  name: string;
+  ip: string;
+  request: string;
+  action: Action;
+  attempt: number;
+  phase: Phase;
+  startedAt: string;
+  finishedAt?: string;
+  message?: string;
+  exitCode?: number;
+  host?: string;
+  disks?: DiskReport[];
+}
+
+/** A condition the reconciler recorded about a request, e.g. `Stalled`. */
+export interface Condition {
+  type: string;
+  reason: string;
+  message: string;
+  at: string;
+}
+
+/** `notes/<name>.yaml`, kind TestboxNote: written by the reconciler. */
+export interface TestboxNote {
+  apiVersion: 'tbx/v1';
+  kind: 'TestboxNote';
+  name: string;
+  request: string;
+  conditions: Condition[];
+}
+
+/** The kinds tbx reads, keyed to their schema file. */
+export type Kind = 'Site' | 'Testbox' | 'TestboxStatus' | 'TestboxNote';
