@@ -1,0 +1,74 @@
+import { hexIp } from '../lib/hex-ip.js';
+import type { Action, Site } from '../schema/types.js';
+import { markerLine, DEFAULT_MARKER } from './marker.js';
+
+/** What a maintenance config is rendered from. */
+export interface BoxRequest {
+  name: string;
+  ip: string;
+  action: Exclude<Action, 'none'>;
+  request: string;
+}
+
+/**
+ * The kernel command line tokens of a box's maintenance boot: the seed emitter's APPEND
+ * line, then `testbox-request=` and `testbox-name=`, then the site's extra arguments.
+ */
+export function kernelArgs(site: Site, box: BoxRequest): string[] {
+  const b = site.boot;
+  const ip = b.ipConfig === 'dhcp' ? 'ip=dhcp' : `ip=${box.ip}:${b.nfsServer}:${b.gateway ?? ''}:${b.netmask ?? ''}:maintenance:${b.ethDevice}`;
+  return [
+    `initrd=${b.initrd}`,
+    `testbox-action-${box.action}`,
+    'ro',
+    'aufs=tmpfs',
+    'boot=nfs',
+    'root=/dev/nfs',
+    `nfsroot=${b.nfsServer}:${b.nfsRoot},ro,tcp`,
+    'nfsvers=3',
+    'nfsrootdebug',
+    ip,
+    `testbox-request=${box.request}`,
+    `testbox-name=${box.name}`,
+    ...b.extraArgs,
+  ];
+}
+
+/**
+ * Render `pxelinux.cfg/<HEXIP>` for a box: tbx's ownership marker, then the same lines the
+ * seed's testbox-pxe-conf.sh wrote. Every value is checked again here to be a single token,
+ * so nothing in the repo can add a line or a second APPEND.
+ */
+export function renderBoxConfig(site: Site, box: BoxRequest): string {
+  const args = kernelArgs(site, box);
+  for (const token of [site.boot.kernel, ...args]) assertToken(token);
+  return [
+    markerLine(box.name, box.request, box.action),
+    `# Written by tbx from testboxes/${box.name}.yaml; tbx removes it when the request is done.`,
+    'PATH bios',
+    'DEFAULT maintenance',
+    'LABEL maintenance',
+    'MENU LABEL Maintenance (NFS)',
+    `KERNEL ${site.boot.kernel}`,
+    `APPEND ${args.join(' ')}`,
+    'LABEL local-boot',
+    'LOCALBOOT 0',
+    '',
+  ].join('\n');
+}
+
+/** `pxelinux.cfg/default`: every box without its own file boots its local disk. */
+export function renderDefaultConfig(): string {
+  return [DEFAULT_MARKER, 'PATH bios', 'DEFAULT local-boot', 'LABEL local-boot', 'LOCALBOOT 0', ''].join('\n');
+}
+
+/** The PXE file name of a box (hex IP). */
+export function configName(ip: string): string {
+  return hexIp(ip);
+}
+
+function assertToken(token: string): void {
+  if (!token || /[\s"'\\]/.test(token) || /[\u0000-\u001f\u007f]/.test(token)) {
+    throw new RangeError(`refusing PXE token ${JSON.stringify(token)}: must be one word without quotes or control characters`);
+  }
+}
