@@ -1,0 +1,163 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { link, lstat, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
+import { syncDir, writeFileAtomic } from '../lib/atomic-write.js';
+import { TbxError } from '../lib/errors.js';
+import { ImageIntegrityError, type DiskResult, type DiskTarget, type ImageStore, type ImageSummary, type ImagingContext } from './store.js';
+
+/** The seed's block size: dd bs=256K. */
+const BLOCK = 256 * 1024;
+
+/**
+ * The seed's image format: `<dev>.gz` is the raw device through gzip. tbx adds a
+ * `<dev>.gz.sha256` in sha256sum format, writes to a temp file and renames, keeps the
+ * previous image as `<dev>.gz.old` on backup-again, and reads the seed's `<dev>.raw.gz` too.
+ */
+export class GzipStore implements ImageStore {
+  readonly format = 'gzip' as const;
+
+  async list(dir: string): Promise<ImageSummary[]> {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const byDevice = new Map<string, ImageSummary>();
+    for (const name of names) {
+      const m = /^([a-z][a-z0-9]*)(\.raw)?\.gz$/.exec(name);
+      if (!m) continue;
+      const st = await lstat(join(dir, name));
+      if (!st.isFile()) continue;
+      const summary: ImageSummary = { device: m[1]!, format: 'gzip', ref: name, createdAt: st.mtime.toISOString(), storedBytes: st.size, logicalBytes: null, sha256: null };
+      const prev = byDevice.get(summary.device);
+      if (!prev || (prev.createdAt ?? '') < (summary.createdAt ?? '')) byDevice.set(summary.device, summary);
+    }
+    return [...byDevice.values()].sort((a, b) => a.device.localeCompare(b.device));
+  }
+
+  async backup(disk: DiskTarget, dir: string, options: ImagingContext & { replace: boolean }): Promise<DiskResult> {
+    const name = `${disk.device}.gz`;
+    const target = join(dir, name);
+    if (!options.replace && (await exists(target))) throw new TbxError(`${target} already exists`);
+    const started = Date.now();
+    const tmp = join(dir, `.${name}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const raw = createHash('sha256');
+    const gz = createHash('sha256');
+    let bytes = 0;
+    let stored = 0;
+    try {
+      await pipeline(
+        createReadStream(disk.path, { highWaterMark: BLOCK, end: disk.size - 1 }),
+        tap((b) => {
+          raw.update(b);
+          bytes += b.length;
+          options.progress?.(bytes, disk.size);
+        }),
+        createGzip({ level: 6 }),
+        tap((b) => {
+          gz.update(b);
+          stored += b.length;
+        }),
+        createWriteStream(tmp, { flags: 'wx', mode: 0o644 }),
+      );
+      await fsyncFile(tmp);
+      const gzHex = gz.digest('hex');
+      // Read back what landed on the share: a short write or a flaky share must not become "the image".
+      if ((await sha256File(tmp)) !== gzHex) throw new ImageIntegrityError(`${tmp} does not read back as written`);
+      await writeFileAtomic(`${target}.sha256.next`, `${gzHex}  ${name}\n`);
+      if (options.replace) await keepAsOld(dir, name);
+      await rename(tmp, target);
+      await rename(`${target}.sha256.next`, `${target}.sha256`);
+      await syncDir(dir);
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      throw err;
+    }
+    return { device: disk.device, bytes, sha256: raw.digest('hex'), seconds: (Date.now() - started) / 1000, image: name, storedBytes: stored };
+  }
+
+  async restore(image: ImageSummary, disk: DiskTarget, dir: string, context: ImagingContext): Promise<DiskResult> {
+    const file = join(dir, image.ref);
+    await verifyChecksum(file, context);
+    const started = Date.now();
+    const raw = createHash('sha256');
+    let bytes = 0;
+    const fh = await open(disk.path, 'r+');
+    try {
+      await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), createGunzip({ chunkSize: BLOCK }), async (source: AsyncIterable<Buffer>) => {
+        for await (const chunk of source) {
+          if (bytes + chunk.length > disk.size) throw new TbxError(`${image.ref} holds more than ${disk.size} bytes, the size of ${disk.device}`);
+          await fh.write(chunk, 0, chunk.length, bytes);
+          raw.update(chunk);
+          bytes += chunk.length;
+          context.progress?.(bytes, disk.size);
+        }
+      });
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    return { device: disk.device, bytes, sha256: raw.digest('hex'), seconds: (Date.now() - started) / 1000, image: image.ref };
+  }
+}
+
+/**
+ * Check `<file>` against its sha256 sidecar before anything is written. A pending
+ * `.sha256.next` also counts: a backup that crashed between its two renames left the new
+ * image with the new checksum there (roll forward). Seed images have no sidecar at all.
+ */
+async function verifyChecksum(file: string, context: ImagingContext): Promise<void> {
+  const expected: string[] = [];
+  for (const side of [`${file}.sha256`, `${file}.sha256.next`]) {
+    const text = await readFile(side, 'utf8').catch(() => '');
+    const m = /^([0-9a-f]{64})\s/.exec(text);
+    if (m) expected.push(m[1]!);
+  }
+  if (expected.length === 0) {
+    context.log.warn({ image: file }, 'image has no .sha256 (written by the seed script?): restoring on gzip CRC alone');
+    return;
+  }
+  const actual = await sha256File(file);
+  if (!expected.includes(actual)) {
+    throw new ImageIntegrityError(`${file} is damaged: sha256 ${actual} does not match ${file}.sha256 (${expected[0]}); refusing to restore, 0 bytes written`);
+  }
+}
+
+/** Keep the current image as `<name>.old` without a moment where `<name>` is missing. */
+async function keepAsOld(dir: string, name: string): Promise<void> {
+  for (const [from, to] of [[name, `${name}.old`], [`${name}.sha256`, `${name}.old.sha256`]] as const) {
+    if (!(await exists(join(dir, from)))) continue;
+    const tmp = join(dir, `.${to}.tmp-${randomBytes(4).toString('hex')}`);
+    await link(join(dir, from), tmp);
+    await rename(tmp, join(dir, to));
+  }
+}
+
+function tap(fn: (b: Buffer) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      fn(chunk);
+      cb(null, chunk);
+    },
+  });
+}
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const b of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(b as Buffer);
+  return h.digest('hex');
+}
+
+async function fsyncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
