@@ -1,0 +1,112 @@
+import { link, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { removeFile, syncDir, writeFileAtomic } from '../lib/atomic-write.js';
+import { describeError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import { ensureDirUnder } from '../lib/safe-path.js';
+import type { CommitResult, FileChange } from '../fleet/commit-files.js';
+import { noteCommitMessage, statusCommitMessage } from '../fleet/commit-message.js';
+import { formatNote, formatStatus, notePath, statusPath } from '../fleet/status-file.js';
+import { parseOwner } from '../pxe/marker.js';
+import { removeDiskList, writeDiskList } from '../share/disk-list.js';
+import { fingerprint } from './observe.js';
+import { allChanges, type Change, type Plan } from './plan-types.js';
+
+/** Commits files to the fleet repo; null when the fleet is read in place and must not be written. */
+export type GitWriter = ((changes: FileChange[], message: string) => Promise<CommitResult>) | null;
+
+/** What apply needs: the shares, a way to commit, and the pass's logger. */
+export interface ApplyDeps {
+  tftpRoot: string;
+  backupRoot: string;
+  commit: GitWriter;
+  log: Logger;
+}
+
+/** What happened to each change. */
+export interface ApplyResult {
+  applied: Change[];
+  skipped: { change: Change; reason: string }[];
+  failed: { change: Change; error: string }[];
+}
+
+/**
+ * Carry out exactly the plan's changes, in order. A change whose file moved on since it
+ * was observed is skipped (stale plan) and left for the next pass; a failing change is
+ * recorded and the rest still run, so one box never stops the fleet.
+ */
+export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResult> {
+  const result: ApplyResult = { applied: [], skipped: [], failed: [] };
+  for (const change of allChanges(plan)) {
+    const log = 'box' in change ? deps.log.child({ box: change.box }) : deps.log;
+    try {
+      const skip = await applyOne(change, deps);
+      if (skip) {
+        result.skipped.push({ change, reason: skip });
+        log.warn({ op: change.op, reason: skip }, 'skipped');
+      } else {
+        result.applied.push(change);
+        log.info({ op: change.op, ...('hex' in change ? { file: `pxelinux.cfg/${change.hex}` } : {}) }, 'applied');
+      }
+    } catch (err) {
+      result.failed.push({ change, error: describeError(err) });
+      log.error({ op: change.op, err: describeError(err) }, 'failed');
+    }
+  }
+  return result;
+}
+
+/** Apply one change; returns a reason when it was skipped. */
+async function applyOne(change: Change, deps: ApplyDeps): Promise<string | undefined> {
+  const cfgDir = join(deps.tftpRoot, 'pxelinux.cfg');
+  switch (change.op) {
+    case 'write-default':
+      return createExclusive(await ensureDirUnder(deps.tftpRoot, 'pxelinux.cfg'), 'default', change.content);
+    case 'write-pxe': {
+      const path = join(await ensureDirUnder(deps.tftpRoot, 'pxelinux.cfg'), change.hex);
+      const current = await readFile(path).catch(() => null);
+      const now = current === null ? null : fingerprint(current);
+      if (now !== change.expect) return `pxelinux.cfg/${change.hex} changed since it was observed (stale plan)`;
+      await writeFileAtomic(path, change.content, { root: deps.tftpRoot });
+      return undefined;
+    }
+    case 'delete-pxe': {
+      const path = join(cfgDir, change.hex);
+      const current = await readFile(path).catch(() => null);
+      if (current === null) return `pxelinux.cfg/${change.hex} is already gone`;
+      if (fingerprint(current) !== change.expect || !parseOwner(current.toString('utf8'))) return `pxelinux.cfg/${change.hex} changed since it was observed (stale plan)`;
+      await removeFile(path, { root: deps.tftpRoot });
+      return undefined;
+    }
+    case 'write-disk-list':
+      await writeDiskList(deps.backupRoot, change.ip, change.content);
+      return undefined;
+    case 'delete-disk-list':
+      await removeDiskList(deps.backupRoot, change.ip);
+      return undefined;
+    case 'forward-status':
+      if (!deps.commit) return 'fleet is read in place; not committing';
+      await deps.commit([{ path: statusPath(change.box), content: formatStatus(change.status) }], statusCommitMessage(change.status, { forwarded: true }));
+      return undefined;
+    case 'write-note':
+      if (!deps.commit) return 'fleet is read in place; not committing';
+      await deps.commit([{ path: notePath(change.box), content: formatNote(change.note) }], noteCommitMessage(change.note, change.action));
+      return undefined;
+  }
+}
+
+/** Create `dir/name` only if it does not exist yet, atomically (link fails on an existing file). */
+async function createExclusive(dir: string, name: string, content: string): Promise<string | undefined> {
+  const tmp = join(dir, `.${name}.tbx-new-${process.pid}`);
+  await writeFileAtomic(tmp, content);
+  try {
+    await link(tmp, join(dir, name));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return `pxelinux.cfg/${name} appeared meanwhile; left as it is`;
+    throw err;
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+  await syncDir(dir);
+  return undefined;
+}

@@ -1,0 +1,119 @@
+import { hexIp } from '../lib/hex-ip.js';
+import { renderBoxConfig } from '../pxe/render.js';
+import { renderDiskList } from '../share/disk-list.js';
+import type { Site, Testbox, TestboxNote, TestboxStatus } from '../schema/types.js';
+import { fingerprint as fingerprintOf, type ObservedBox, type ObservedPxe } from './observe.js';
+import type { BoxPlan, Change } from './plan-types.js';
+import { requestState } from './request-state.js';
+
+/** A box's decision before the concurrency limit is applied. */
+export interface Draft {
+  plan: BoxPlan;
+  /** The box holds a maintenance slot (its config exists and stays). */
+  holdsSlot: boolean;
+  /** The box needs a new config and waits for a slot; `content` is what to write. */
+  candidate?: { content: string };
+}
+
+/** Everything decideBox looks at for one box. */
+export interface BoxInputs {
+  box: Testbox;
+  site: Site;
+  status: TestboxStatus | undefined;
+  note: TestboxNote | undefined;
+  share: ObservedBox | undefined;
+  pxe: ObservedPxe | undefined;
+}
+
+/**
+ * Pure: decide what one box needs, in a fixed order of early exits (suspended, no action,
+ * done, stalled), then whether a pending request keeps, replaces or needs a config.
+ */
+export function decideBox(input: BoxInputs): Draft {
+  const { box, site, pxe } = input;
+  const hex = hexIp(box.ip);
+  const plan: BoxPlan = { name: box.name, ip: box.ip, hex, action: box.action, request: box.request ?? null, outcome: 'noop', reason: '', phase: null, attempt: null, changes: [] };
+  const done = (outcome: BoxPlan['outcome'], reason: string, holdsSlot = false): Draft => ({ plan: Object.assign(plan, { outcome, reason }), holdsSlot });
+  if (box.suspend) return done('suspended', 'suspend: true; tbx leaves this box exactly as it is');
+
+  plan.changes.push(...diskListChanges(box, input.share));
+  const state = requestState(box, input.status, input.share?.spooled, site.policy.maxAttempts);
+  if (state.forward) plan.changes.push({ op: 'forward-status', box: box.name, status: state.forward });
+  plan.phase = state.status?.phase ?? null;
+  plan.attempt = state.status?.attempt ?? null;
+
+  const managed = pxe && !pxe.irregular && pxe.owner ? pxe : undefined;
+  const foreign = pxe && !managed ? pxe : undefined;
+  const removeConfig = (outcome: BoxPlan['outcome'], reason: string): Draft => {
+    if (managed) plan.changes.push({ op: 'delete-pxe', box: box.name, hex, expect: managed.fingerprint });
+    return done(managed && outcome !== 'stalled' ? 'delete' : outcome, reason);
+  };
+
+  if (box.action === 'none') {
+    return removeConfig('noop', foreign ? `no action requested; pxelinux.cfg/${hex} was not written by tbx and is left alone` : 'no action requested');
+  }
+  const request = box.request!;
+  if (box.action !== 'rescue' && state.done) {
+    return removeConfig('done', `request ${request} Succeeded${state.status?.finishedAt ? ` at ${state.status.finishedAt}` : ''}`);
+  }
+  if (box.action !== 'rescue' && state.stalled) {
+    const s = state.status!;
+    const noteChange = stalledNote(box, s, input.note, site.policy.maxAttempts);
+    if (noteChange) plan.changes.push(noteChange);
+    return removeConfig('stalled', `Stalled: ${s.attempt} of ${site.policy.maxAttempts} attempts failed${s.message ? ` (last: ${s.message})` : ''}; the box boots its disk until a new request id is set`);
+  }
+
+  const content = renderBoxConfig(site, { name: box.name, ip: box.ip, action: box.action, request });
+  const progress = describeProgress(state.status);
+  if (foreign) return done('blocked', `pxelinux.cfg/${hex} exists and was not written by tbx; remove it by hand to let tbx manage ${box.name}`);
+  if (managed) {
+    const same = managed.owner!.request === request && managed.owner!.action === box.action;
+    if (managed.fingerprint !== fingerprintOf(content)) {
+      plan.changes.push({ op: 'write-pxe', box: box.name, hex, content, expect: managed.fingerprint });
+      return done('update', same ? `${box.action} ${request} pending; config refreshed from fleet.yaml${progress}` : `replaces request ${managed.owner!.request} with ${box.action} ${request}`, true);
+    }
+    return done('keep', box.action === 'rescue' ? rescueReason(state.status) : `${box.action} ${request} pending${progress}`, true);
+  }
+  const blocker = blockedBy(box, input.share);
+  if (blocker) return done('blocked', blocker);
+  return { plan: Object.assign(plan, { outcome: 'create', reason: `${box.action} ${request} requested${progress}` }), holdsSlot: false, candidate: { content } };
+}
+
+function diskListChanges(box: Testbox, share: ObservedBox | undefined): Change[] {
+  const want = box.disks ? renderDiskList(box.disks) : null;
+  const have = share?.diskList;
+  if (want !== null && have?.content !== want) return [{ op: 'write-disk-list', box: box.name, ip: box.ip, content: want }];
+  if (want === null && have?.content != null && have.ownedByTbx) return [{ op: 'delete-disk-list', box: box.name, ip: box.ip }];
+  return [];
+}
+
+/** Why a new config must not be written yet, or undefined. Mirrors the agent's own refusals. */
+function blockedBy(box: Testbox, share: ObservedBox | undefined): string | undefined {
+  const images = (share?.images ?? []).filter((i) => !box.disks || box.disks.includes(i.device));
+  if (box.action === 'restore' && images.length === 0) return 'restore requested but the backup share holds no image for this box; back it up first';
+  if (box.action === 'backup' && images.length > 0) return `an image already exists (${images.map((i) => i.ref).join(', ')}); use backup-again to replace it`;
+  return undefined;
+}
+
+function stalledNote(box: Testbox, status: TestboxStatus, note: TestboxNote | undefined, maxAttempts: number): Change | undefined {
+  const current = note && note.request === box.request ? note.conditions : [];
+  if (current.some((c) => c.type === 'Stalled')) return undefined;
+  const condition = {
+    type: 'Stalled',
+    reason: 'MaxAttempts',
+    message: `${status.attempt} of ${maxAttempts} attempts of ${box.action} failed${status.message ? `; last: ${status.message}` : ''}`,
+    at: status.finishedAt ?? status.startedAt,
+  };
+  return { op: 'write-note', box: box.name, action: box.action, note: { apiVersion: 'tbx/v1', kind: 'TestboxNote', name: box.name, request: box.request!, conditions: [...current, condition] } };
+}
+
+function describeProgress(status: TestboxStatus | undefined): string {
+  if (!status) return '';
+  if (status.phase === 'Running') return ` (attempt ${status.attempt} running since ${status.startedAt})`;
+  if (status.phase === 'Failed') return ` (attempt ${status.attempt} failed: ${status.message ?? 'no message'}; retrying)`;
+  return '';
+}
+
+function rescueReason(status: TestboxStatus | undefined): string {
+  return status?.phase === 'Rescue' ? 'rescue system is up; set action: none when done to boot the disk again' : 'rescue requested; config stays until action: none';
+}

@@ -1,0 +1,61 @@
+import type { Desired } from '../fleet/read-desired.js';
+import type { ImageStore } from '../imaging/store.js';
+import { hexIp } from '../lib/hex-ip.js';
+import { observe } from './observe.js';
+import { newer, requestState } from './request-state.js';
+
+/** One row of `tbx status`. */
+export interface BoxStatusRow {
+  name: string;
+  ip: string;
+  action: string;
+  request: string | null;
+  /** Phase of the current request: Pending, Running, Succeeded, Failed, Rescue or Stalled; for action none, the last result. */
+  phase: string;
+  attempt: number | null;
+  message: string | null;
+  finishedAt: string | null;
+  /** Newest image time and total bytes on the share. */
+  lastBackup: string | null;
+  backupBytes: number | null;
+  /** `active` (tbx's config), `foreign` (a file tbx did not write) or `none`. */
+  pxe: 'active' | 'foreign' | 'none' | 'unknown';
+  suspended: boolean;
+  labels: Record<string, string>;
+}
+
+/**
+ * The fleet's state per box, from git (statuses and notes), the backup share (spooled
+ * statuses, images) and, when given, the TFTP share (active configs).
+ */
+export async function fleetStatus(desired: Desired, options: { tftpRoot?: string; backupRoot: string; stores: ImageStore[] }): Promise<BoxStatusRow[]> {
+  const observed = await observe(
+    desired.boxes.map((b) => b.ip),
+    { tftpRoot: options.tftpRoot ?? '/nonexistent', backupRoot: options.backupRoot, stores: options.stores },
+  );
+  const maxAttempts = desired.site?.policy.maxAttempts ?? 3;
+  return desired.boxes.map((box) => {
+    const share = observed.boxes.get(box.ip);
+    const git = desired.statuses.get(box.name);
+    const state = requestState(box, git, share?.spooled, maxAttempts);
+    const last = box.action === 'none' ? newer(git, share?.spooled) : state.status;
+    const phase = state.stalled ? 'Stalled' : box.action === 'none' ? (last ? last.phase : '-') : (state.status?.phase ?? 'Pending');
+    const images = share?.images ?? [];
+    const pxe = observed.pxe.get(hexIp(box.ip));
+    return {
+      name: box.name,
+      ip: box.ip,
+      action: box.action,
+      request: box.request ?? null,
+      phase,
+      attempt: last?.attempt ?? null,
+      message: last?.message ?? null,
+      finishedAt: last?.finishedAt ?? null,
+      lastBackup: images.length ? images.map((i) => i.createdAt ?? '').sort().at(-1) || null : null,
+      backupBytes: images.length ? images.reduce((n, i) => n + i.storedBytes, 0) : null,
+      pxe: options.tftpRoot === undefined ? 'unknown' : !pxe ? 'none' : pxe.owner && !pxe.irregular ? 'active' : 'foreign',
+      suspended: box.suspend,
+      labels: box.labels ?? {},
+    };
+  });
+}

@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto';
+import { lstat, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Diagnostic } from '../lib/errors.js';
+import { hexIp, ipFromHex } from '../lib/hex-ip.js';
+import type { ImageStore, ImageSummary } from '../imaging/store.js';
+import { isOwnDefault, parseOwner, type PxeOwner } from '../pxe/marker.js';
+import { readDiskList, type ObservedDiskList } from '../share/disk-list.js';
+import { boxDir } from '../share/layout.js';
+import { readSpooledStatus } from '../share/spool.js';
+import type { TestboxStatus } from '../schema/types.js';
+
+/** A hex-IP file found in `pxelinux.cfg/`. */
+export interface ObservedPxe {
+  hex: string;
+  ip: string;
+  /** SHA-256 of the content: apply refuses to touch the file if it changed since. */
+  fingerprint: string;
+  /** Set when tbx wrote it. */
+  owner?: PxeOwner;
+  /** True for anything that is not a regular file (a symlink, a directory): never touched. */
+  irregular: boolean;
+}
+
+/** What the backup share holds for one box IP. */
+export interface ObservedBox {
+  images: ImageSummary[];
+  spooled?: TestboxStatus;
+  diskList: ObservedDiskList;
+}
+
+/** Everything a plan is computed against, read from the TFTP and backup shares. */
+export interface Observed {
+  /** `pxelinux.cfg/default` exists. */
+  hasDefault: boolean;
+  /** `pxelinux.cfg/default` exists and tbx wrote it. */
+  defaultOwned: boolean;
+  pxe: Map<string, ObservedPxe>;
+  boxes: Map<string, ObservedBox>;
+  /** Problems with share content (e.g. an unreadable spooled status). */
+  diagnostics: Diagnostic[];
+}
+
+/** Where to look, and with which image stores. */
+export interface ObserveOptions {
+  tftpRoot: string;
+  backupRoot: string;
+  stores: ImageStore[];
+}
+
+/** Fingerprint of a file's content, as plans record it. */
+export function fingerprint(content: string | Uint8Array): string {
+  return createHash('sha256').update(content).digest('hex');
+}
+
+/**
+ * Read the TFTP tree and backup share for the given box IPs: every hex-IP file in
+ * `pxelinux.cfg/` (with its owner), and per box its images, spooled status and disk list.
+ */
+export async function observe(ips: string[], options: ObserveOptions): Promise<Observed> {
+  const cfgDir = join(options.tftpRoot, 'pxelinux.cfg');
+  const pxe = new Map<string, ObservedPxe>();
+  let hasDefault = false;
+  let defaultOwned = false;
+  for (const name of await readdir(cfgDir).catch(() => [] as string[])) {
+    const path = join(cfgDir, name);
+    if (name === 'default') {
+      hasDefault = true;
+      defaultOwned = isOwnDefault(await readFile(path, 'utf8').catch(() => ''));
+      continue;
+    }
+    const ip = ipFromHex(name);
+    if (!ip) continue;
+    const st = await lstat(path);
+    if (!st.isFile()) {
+      pxe.set(name, { hex: name, ip, fingerprint: '', irregular: true });
+      continue;
+    }
+    const content = await readFile(path);
+    const owner = parseOwner(content.toString('utf8'));
+    pxe.set(name, { hex: name, ip, fingerprint: fingerprint(content), irregular: false, ...(owner ? { owner } : {}) });
+  }
+  const diagnostics: Diagnostic[] = [];
+  const boxes = new Map<string, ObservedBox>();
+  for (const ip of new Set(ips)) {
+    const dir = boxDir(options.backupRoot, ip);
+    const images = (await Promise.all(options.stores.map((s) => s.list(dir)))).flat();
+    const spool = await readSpooledStatus(options.backupRoot, ip);
+    diagnostics.push(...spool.diagnostics.map((d) => ({ ...d, severity: 'warning' as const })));
+    boxes.set(ip, { images, diskList: await readDiskList(options.backupRoot, ip), ...(spool.status ? { spooled: spool.status } : {}) });
+  }
+  return { hasDefault, defaultOwned, pxe, boxes, diagnostics };
+}
+
+/** The PXE entry for a box IP, if any. */
+export function pxeFor(observed: Observed, ip: string): ObservedPxe | undefined {
+  return observed.pxe.get(hexIp(ip));
+}

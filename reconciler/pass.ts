@@ -1,0 +1,113 @@
+import { commitFiles } from '../fleet/commit-files.js';
+import { isActionable, readDesired, type Desired } from '../fleet/read-desired.js';
+import { openFleet, type FleetCheckout } from '../fleet/source.js';
+import type { ImageStore } from '../imaging/store.js';
+import type { Diagnostic } from '../lib/errors.js';
+import { LockBusyError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import { assertBackupShare, assertTftpShare } from '../share/layout.js';
+import { applyPlan, type ApplyResult, type GitWriter } from './apply.js';
+import { computePlan } from './compute-plan.js';
+import { acquirePassLock } from './lock.js';
+import { observe } from './observe.js';
+import { allChanges, type Plan } from './plan-types.js';
+
+/** The identity the reconciler commits as. */
+export const RECONCILER_AUTHOR = { name: 'tbx reconciler', email: 'tbx-reconciler@localhost' };
+
+/** Inputs of one pass, the same for cron, --watch, plan and the demo. */
+export interface PassOptions {
+  fleet: string;
+  tftpRoot: string;
+  backupRoot: string;
+  stateDir: string;
+  branch?: string;
+  stores: ImageStore[];
+  log: Logger;
+  /** Plan only: read the fleet in place if it is a checkout, take no lock, change nothing. */
+  dryRun?: boolean;
+  /** How long to wait for another pass's lock before giving up cleanly (default 30 s). */
+  lockWaitMs?: number;
+}
+
+/** How a pass ended. `invalid` and `busy` changed nothing. */
+export interface PassResult {
+  outcome: 'applied' | 'planned' | 'invalid' | 'busy';
+  revision: string | null;
+  plan?: Plan;
+  apply?: ApplyResult;
+  diagnostics: Diagnostic[];
+  durationMs: number;
+}
+
+/**
+ * One reconcile pass: lock, fetch and validate the whole revision, observe the shares,
+ * compute the plan and apply it. If any file is invalid the pass stops before observing
+ * and changes nothing: a typo must never wipe the configs of boxes mid-action.
+ * Always ends with one summary log line.
+ */
+export async function runPass(options: PassOptions): Promise<PassResult> {
+  const started = Date.now();
+  const log = options.log;
+  let release: (() => Promise<void>) | undefined;
+  const finish = (r: Omit<PassResult, 'durationMs'>): PassResult => {
+    const result = { ...r, durationMs: Date.now() - started };
+    summarize(log, result);
+    return result;
+  };
+  try {
+    if (!options.dryRun) {
+      await assertTftpShare(options.tftpRoot);
+      try {
+        release = await acquirePassLock(options.tftpRoot, options.lockWaitMs ?? 30_000);
+      } catch (err) {
+        if (err instanceof LockBusyError) return finish({ outcome: 'busy', revision: null, diagnostics: [] });
+        throw err;
+      }
+    }
+    const { checkout, desired } = await loadDesired(options);
+    if (!isActionable(desired)) return finish({ outcome: 'invalid', revision: desired.revision, diagnostics: desired.diagnostics });
+    await assertTftpShare(options.tftpRoot);
+    await assertBackupShare(options.backupRoot);
+    const plan = await planFor(desired, options);
+    if (options.dryRun) return finish({ outcome: 'planned', revision: desired.revision, plan, diagnostics: plan.diagnostics });
+    const commit: GitWriter = checkout.inPlace
+      ? null
+      : (changes, message) => commitFiles({ dir: checkout.dir, url: options.fleet, ...(options.branch ? { branch: options.branch } : {}) }, changes, message, RECONCILER_AUTHOR);
+    const apply = await applyPlan(plan, { tftpRoot: options.tftpRoot, backupRoot: options.backupRoot, commit, log });
+    return finish({ outcome: 'applied', revision: desired.revision, plan, apply, diagnostics: plan.diagnostics });
+  } finally {
+    await release?.().catch(() => undefined);
+  }
+}
+
+/** Open the fleet (in place for a dry run, else tbx's own clone) and read the desired state. */
+export async function loadDesired(options: Pick<PassOptions, 'fleet' | 'stateDir' | 'branch' | 'dryRun'>): Promise<{ checkout: FleetCheckout; desired: Desired }> {
+  const checkout = await openFleet(options.fleet, { stateDir: options.stateDir, mode: options.dryRun ? 'read' : 'sync', ...(options.branch ? { branch: options.branch } : {}) });
+  return { checkout, desired: await readDesired(checkout.dir, checkout.revision) };
+}
+
+/** Observe the shares for the desired boxes (and every config tbx wrote) and compute the plan. */
+export async function planFor(desired: Desired, options: Pick<PassOptions, 'tftpRoot' | 'backupRoot' | 'stores'>): Promise<Plan> {
+  const observed = await observe(desired.boxes.map((b) => b.ip), options);
+  return computePlan(desired, observed);
+}
+
+function summarize(log: Logger, r: PassResult): void {
+  const changes = r.plan ? allChanges(r.plan).length : 0;
+  const fields = {
+    outcome: r.outcome,
+    revision: r.revision?.slice(0, 12) ?? null,
+    boxes: r.plan?.boxes.length ?? 0,
+    changes,
+    applied: r.apply?.applied.length ?? 0,
+    skipped: r.apply?.skipped.length ?? 0,
+    failed: r.apply?.failed.length ?? 0,
+    errors: r.diagnostics.filter((d) => d.severity === 'error').length,
+    durationMs: r.durationMs,
+  };
+  if (r.outcome === 'invalid') log.error(fields, 'pass stopped: the fleet revision is invalid; nothing was changed');
+  else if (r.outcome === 'busy') log.info(fields, 'another pass holds the lock; this one exits without changes');
+  else if (fields.failed) log.error(fields, 'pass complete with failures');
+  else log.info(fields, 'pass complete');
+}
