@@ -35,33 +35,35 @@ export function checkFleet(files: FleetFiles): CheckedFleet {
   const byName = new Map<string, ParsedFile<Testbox>>();
   const site = files.site?.value;
   for (const f of files.boxes) {
-    const box = f.value;
-    if (!box) continue;
+    // Uniqueness and naming are checked on every parsed file, even one with schema errors,
+    // so a PR sees all its problems at once; only fully valid boxes are acted on.
+    const name = typeof f.raw?.name === 'string' ? f.raw.name : undefined;
+    const ip = typeof f.raw?.ip === 'string' ? f.raw.ip : undefined;
     const stem = basename(f.file, '.yaml');
-    let ok = true;
-    if (box.name !== stem) {
-      err(f, 'name', `name '${box.name}' must equal the file name '${stem}' (rename the file or fix the name)`, 'name-mismatch');
+    let ok = f.value !== undefined;
+    if (name !== undefined && name !== stem) {
+      err(f, 'name', `name '${name}' must equal the file name '${stem}' (rename the file or fix the name)`, 'name-mismatch');
       ok = false;
     }
-    const sameName = byName.get(box.name);
+    const sameName = name !== undefined ? byName.get(name) : undefined;
     if (sameName) {
-      err(f, 'name', `duplicate name '${box.name}': also in ${sameName.file}`, 'duplicate-name');
-      err(sameName, 'name', `duplicate name '${box.name}': also in ${f.file}`, 'duplicate-name');
+      err(f, 'name', `duplicate name '${name}': also in ${sameName.file}`, 'duplicate-name');
+      err(sameName, 'name', `duplicate name '${name}': also in ${f.file}`, 'duplicate-name');
       ok = false;
-    } else byName.set(box.name, f);
-    const sameIp = byIp.get(box.ip);
+    } else if (name !== undefined) byName.set(name, f);
+    const sameIp = ip !== undefined ? byIp.get(ip) : undefined;
     if (sameIp) {
-      err(f, 'ip', `duplicate ip ${box.ip}: also used by ${sameIp.file}`, 'duplicate-ip');
-      err(sameIp, 'ip', `duplicate ip ${box.ip}: also used by ${f.file}`, 'duplicate-ip');
+      err(f, 'ip', `duplicate ip ${ip}: also used by ${sameIp.file}`, 'duplicate-ip');
+      err(sameIp, 'ip', `duplicate ip ${ip}: also used by ${f.file}`, 'duplicate-ip');
       ok = false;
-    } else byIp.set(box.ip, f);
-    if (site && (box.ip === site.boot.nfsServer || box.ip === site.boot.gateway)) {
-      err(f, 'ip', `ip ${box.ip} is the site's ${box.ip === site.boot.nfsServer ? 'boot.nfsServer' : 'boot.gateway'}`, 'reserved-ip');
+    } else if (ip !== undefined) byIp.set(ip, f);
+    if (site && ip !== undefined && (ip === site.boot.nfsServer || ip === site.boot.gateway)) {
+      err(f, 'ip', `ip ${ip} is the site's ${ip === site.boot.nfsServer ? 'boot.nfsServer' : 'boot.gateway'}`, 'reserved-ip');
       ok = false;
     }
-    if (ok) boxes.push(box);
+    if (ok && f.value) boxes.push(f.value);
   }
-  const names = new Set(files.boxes.map((f) => f.value?.name).filter(Boolean));
+  const names = new Set(files.boxes.map((f) => (typeof f.raw?.name === 'string' ? f.raw.name : undefined)).filter(Boolean));
   const statuses = ownFiles(files.statuses, names, 'status', err);
   const notes = ownFiles(files.notes, names, 'note', err);
   // A box that failed a cross rule must not be acted on, and neither may its twin.

@@ -10,6 +10,8 @@ export const MAX_FILE_BYTES = 256 * 1024;
 export interface ParsedFile<T> {
   file: string;
   value: T | undefined;
+  /** The document as parsed, even when it failed the schema (for cross-file checks); undefined on YAML errors. */
+  raw: Record<string, unknown> | undefined;
   diagnostics: Diagnostic[];
   /** Line and column of a top-level key, for cross-file diagnostics. */
   position(key: string): { line: number; col: number };
@@ -22,7 +24,7 @@ export interface ParsedFile<T> {
  */
 export function parseFleetFile<T>(file: string, bytes: Uint8Array, kind: Kind): ParsedFile<T> {
   const diag = (line: number, col: number, message: string, rule: string): Diagnostic => ({ file, line, col, message, rule, severity: 'error' });
-  const none = { file, value: undefined, position: () => ({ line: 1, col: 1 }) };
+  const none = { file, value: undefined, raw: undefined, position: () => ({ line: 1, col: 1 }) };
   if (bytes.length > MAX_FILE_BYTES) return { ...none, diagnostics: [diag(1, 1, `file is ${bytes.length} bytes; the limit is ${MAX_FILE_BYTES}`, 'size')] };
   if (bytes.includes(0)) return { ...none, diagnostics: [diag(1, 1, 'binary content (NUL byte); expected YAML text', 'encoding')] };
   let text: string;
@@ -39,6 +41,7 @@ export function parseFleetFile<T>(file: string, bytes: Uint8Array, kind: Kind): 
     return {
       file,
       value: undefined,
+      raw: undefined,
       position,
       diagnostics: doc.errors.map((e) => {
         const p = at(e.pos[0]);
@@ -55,7 +58,7 @@ export function parseFleetFile<T>(file: string, bytes: Uint8Array, kind: Kind): 
     const p = i.atKey ? locateKey(doc, i.path, at) : locateValue(doc, i.path, at);
     return diag(p.line, p.col, i.message, 'schema');
   });
-  return { file, value: diagnostics.length ? undefined : (value as T), diagnostics, position };
+  return { file, value: diagnostics.length ? undefined : (value as T), raw: value as Record<string, unknown>, diagnostics, position };
 }
 
 type At = (offset: number) => { line: number; col: number };

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { link, lstat, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
+import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
@@ -61,6 +61,8 @@ export class GzipStore implements ImageStore {
         }),
         createWriteStream(tmp, { flags: 'wx', mode: 0o644 }),
       );
+      // A short read means the device is not the size the kernel reports: never keep such an image.
+      if (bytes !== disk.size) throw new TbxError(`read ${bytes} bytes from ${disk.path}, expected ${disk.size}: short read`);
       await fsyncFile(tmp);
       const gzHex = gz.digest('hex');
       // Read back what landed on the share: a short write or a flaky share must not become "the image".
@@ -85,15 +87,19 @@ export class GzipStore implements ImageStore {
     let bytes = 0;
     const fh = await open(disk.path, 'r+');
     try {
-      await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), createGunzip({ chunkSize: BLOCK }), async (source: AsyncIterable<Buffer>) => {
-        for await (const chunk of source) {
-          if (bytes + chunk.length > disk.size) throw new TbxError(`${image.ref} holds more than ${disk.size} bytes, the size of ${disk.device}`);
-          await fh.write(chunk, 0, chunk.length, bytes);
-          raw.update(chunk);
-          bytes += chunk.length;
-          context.progress?.(bytes, disk.size);
-        }
+      // A Writable (not an async sink) so our own error reaches the caller intact, not as an AbortError.
+      const sink = new Writable({
+        write(chunk: Buffer, _enc, done) {
+          if (bytes + chunk.length > disk.size) return done(new TbxError(`${image.ref} holds more than ${disk.size} bytes, the size of ${disk.device}`));
+          fh.write(chunk, 0, chunk.length, bytes).then(() => {
+            raw.update(chunk);
+            bytes += chunk.length;
+            context.progress?.(bytes, disk.size);
+            done();
+          }, done);
+        },
       });
+      await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), createGunzip({ chunkSize: BLOCK }), sink);
       await fh.sync();
     } finally {
       await fh.close();

@@ -65,14 +65,20 @@ export function describeError(err: unknown): string {
   const parts: string[] = [];
   let cur: unknown = err;
   for (let depth = 0; cur !== undefined && cur !== null && depth < 5; depth++) {
-    parts.push(cur instanceof Error ? cur.message : String(cur));
+    const msg = cur instanceof Error ? cur.message : String(cur);
+    // Wrappers often quote their cause already; say each thing once.
+    if (!parts.some((p) => p.includes(firstLine(msg)))) parts.push(msg);
     cur = cur instanceof Error ? (cur as Error & { cause?: unknown }).cause : undefined;
   }
   return parts.join(': ');
 }
 
-/** The first meaningful line of an error message (git and tools print hints after it). */
+/**
+ * The line of an error message that says what went wrong: git's `fatal:`/`error:` line if
+ * there is one (it prints progress and hints around it), else the first non-empty line.
+ */
 export function firstLine(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
-  return msg.split('\n').find((l) => l.trim() && !/^hint:/.test(l)) ?? msg;
+  const lines = msg.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.find((l) => /^(fatal|error):/.test(l)) ?? lines.find((l) => !/^(hint:|Cloning into)/.test(l)) ?? msg;
 }

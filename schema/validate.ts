@@ -26,7 +26,7 @@ let compiled: Record<Kind, ValidateFunction> | undefined;
 
 function validators(): Record<Kind, ValidateFunction> {
   if (compiled) return compiled;
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, strictRequired: false, allowUnionTypes: true });
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true });
   addFormats(ajv);
   ajv.addSchema(common);
   compiled = {
@@ -69,7 +69,8 @@ function toIssue(e: ErrorObject): SchemaIssue {
     case 'additionalProperties':
       return { path: [...path, String(p.additionalProperty)], atKey: true, message: `unknown key '${String(p.additionalProperty)}'${path.length ? ` in ${where}` : ''}` };
     case 'required':
-      if (p.missingProperty === 'request') return { path, atKey: false, message: `${where}: missing 'request': every action other than none needs a request id` };
+      // Point at the action that needs the id: that is the line the author just changed.
+      if (p.missingProperty === 'request') return { path: [...path, 'action'], atKey: true, message: `missing 'request': action '${String((e.data as { action?: unknown })?.action)}' needs a request id (any new id asks again)` };
       return { path, atKey: false, message: `${where}: missing required key '${String(p.missingProperty)}'` };
     case 'const':
       return { path, atKey: false, message: `${where}: must be ${JSON.stringify(p.allowedValue)}` };

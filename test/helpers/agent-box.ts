@@ -1,0 +1,62 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { makeDisk } from '../../demo/disks.js';
+import { hexIp } from '../../lib/hex-ip.js';
+import { renderBoxConfig } from '../../pxe/render.js';
+import type { Action } from '../../schema/types.js';
+import { site } from './builders.js';
+import { runTbx } from './cli.js';
+import type { Shares } from './shares.js';
+
+/** A simulated box for agent tests: file-backed disks, a /sys/block tree and a cmdline file. */
+export interface AgentBox {
+  name: string;
+  ip: string;
+  root: string;
+  dev: string;
+  sysBlock: string;
+  cmdline: string;
+  disk(device: string): string;
+}
+
+/** Make a box under `root` with the given disks (device -> size in MiB). */
+export async function makeAgentBox(root: string, name: string, ip: string, disks: Record<string, number> = { sda: 8 }): Promise<AgentBox> {
+  const b = { name, ip, root: join(root, 'boxes', name) };
+  const dev = join(b.root, 'dev');
+  const sysBlock = join(b.root, 'sys', 'block');
+  await mkdir(dev, { recursive: true });
+  await mkdir(sysBlock, { recursive: true });
+  await mkdir(join(b.root, 'sys', 'firmware'), { recursive: true });
+  for (const [d, mib] of Object.entries(disks)) await makeDisk(dev, sysBlock, d, mib * 1024 * 1024, `${name}/${d}`);
+  return { ...b, dev, sysBlock, cmdline: join(b.root, 'cmdline'), disk: (d) => join(dev, d) };
+}
+
+/** Write the box's PXE file as the reconciler would, and a matching kernel command line. */
+export async function requestAction(box: AgentBox, shares: Shares, action: Exclude<Action, 'none'>, request: string): Promise<string> {
+  const cfg = renderBoxConfig(site(), { name: box.name, ip: box.ip, action, request });
+  await writeFile(join(shares.cfg, hexIp(box.ip)), cfg);
+  const append = /^APPEND (.*)$/m.exec(cfg)![1];
+  await writeFile(box.cmdline, `BOOT_IMAGE=maintenance-boot/vmlinuz ${append}\n`);
+  return cfg;
+}
+
+/** Run the real `tbx agent` for `box` against the shares (no reboot, no waits). */
+export async function runAgent(box: AgentBox, shares: Shares, extra: string[] = [], env: Record<string, string> = {}) {
+  return runTbx(
+    [
+      'agent',
+      '--tftp', shares.tftp,
+      '--backup', shares.backup,
+      '--ip', box.ip,
+      '--hostname', box.name,
+      '--cmdline', box.cmdline,
+      '--sys-block', box.sysBlock,
+      '--dev-dir', box.dev,
+      '--sys-firmware', join(box.root, 'sys', 'firmware'),
+      '--state-dir', join(shares.state, `agent-${box.name}`),
+      '--no-reboot', '--no-mount', '--fail-delay', '0', '--share-wait', '0',
+      ...extra,
+    ],
+    env,
+  );
+}
