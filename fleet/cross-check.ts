@@ -1,6 +1,8 @@
 import { basename } from 'node:path';
 import type { Diagnostic } from '../lib/errors.js';
 import type { Site, Testbox, TestboxNote, TestboxStatus } from '../schema/types.js';
+import { unfillable } from '../power/placeholders.js';
+import { effectivePower } from '../power/resolve.js';
 import type { ParsedFile } from './parse-file.js';
 
 /** Parsed files of one revision, before the cross-file rules. */
@@ -61,8 +63,15 @@ export function checkFleet(files: FleetFiles): CheckedFleet {
       err(f, 'ip', `ip ${ip} is the site's ${ip === site.boot.nfsServer ? 'boot.nfsServer' : 'boot.gateway'}`, 'reserved-ip');
       ok = false;
     }
+    if (f.value && site) {
+      for (const problem of powerProblems(site, f.value)) {
+        err(f, f.value.power !== undefined ? 'power' : 'labels', problem, 'power');
+        ok = false;
+      }
+    }
     if (ok && f.value) boxes.push(f.value);
   }
+  if (site?.power?.check && site.power.checkCommand) err(files.site!, 'power', 'power: set checkCommand or check, not both', 'power');
   const names = new Set(files.boxes.map((f) => (typeof f.raw?.name === 'string' ? f.raw.name : undefined)).filter(Boolean));
   const statuses = ownFiles(files.statuses, names, 'status', err);
   const notes = ownFiles(files.notes, names, 'note', err);
@@ -70,6 +79,19 @@ export function checkFleet(files: FleetFiles): CheckedFleet {
   const bad = new Set(out.filter((d) => d.severity === 'error').map((d) => d.file));
   const kept = boxes.filter((b) => !bad.has(`testboxes/${b.name}.yaml`));
   return { boxes: kept.sort((a, b) => a.name.localeCompare(b.name)), statuses, notes, diagnostics: out };
+}
+
+/** Placeholders of the box's effective power commands that cannot be filled, and other power mistakes. */
+function powerProblems(site: Site, box: Testbox): string[] {
+  if (box.power === 'manual') return [];
+  if (typeof box.power === 'object' && box.power.check && box.power.checkCommand) return ['power: set checkCommand or check, not both'];
+  const power = effectivePower(site, box);
+  const out: string[] = [];
+  for (const [field, argv] of [['rebootCommand', power?.rebootCommand], ['checkCommand', power?.checkCommand]] as const) {
+    const bad = argv ? unfillable(argv, box.labels ?? {}) : [];
+    if (bad.length) out.push(`power.${field} uses ${bad.join(', ')}, which cannot be filled for ${box.name} (add the label or set power on the box)`);
+  }
+  return out;
 }
 
 function ownFiles<T extends { name: string }>(

@@ -28,6 +28,17 @@ export interface Site {
     maxConcurrent: number;
     maxAttempts: number;
   };
+  power?: Power;
+}
+
+/** How tbx reboots a box after writing its config, and checks it came back (site-wide or per box). */
+export interface Power {
+  rebootCommand?: string[];
+  checkCommand?: string[];
+  check?: { tcp: number };
+  timeoutSeconds?: number;
+  retries?: number;
+  comebackMinutes?: number;
 }
 
 /** `testboxes/<name>.yaml`, kind Testbox. */
@@ -41,6 +52,7 @@ export interface Testbox {
   request?: string;
   suspend: boolean;
   labels?: Record<string, string>;
+  power?: 'manual' | Power;
 }
 
 /** One disk's outcome inside a status. */

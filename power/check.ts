@@ -1,0 +1,34 @@
+import { connect } from 'node:net';
+import { execa } from 'execa';
+import type { EffectivePower } from './resolve.js';
+
+/** Result of one comeback check. */
+export interface CheckResult {
+  ok: boolean;
+  detail: string;
+}
+
+/** Try a TCP connection to `host:port` within `timeoutMs`. */
+export function tcpCheck(host: string, port: number, timeoutMs: number): Promise<CheckResult> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (r: CheckResult) => {
+      socket.destroy();
+      resolve(r);
+    };
+    socket.setTimeout(timeoutMs, () => done({ ok: false, detail: `tcp ${host}:${port}: no answer within ${timeoutMs / 1000} s` }));
+    socket.once('connect', () => done({ ok: true, detail: `tcp ${host}:${port} accepted a connection` }));
+    socket.once('error', (e: NodeJS.ErrnoException) => done({ ok: false, detail: `tcp ${host}:${port}: ${e.code ?? e.message}` }));
+  });
+}
+
+/**
+ * One comeback check of a box: tbx's own TCP connect (`check: {tcp: N}`) or the expanded
+ * `checkCommand` (exit 0 = up). Undefined when the box has no check configured.
+ */
+export async function runCheck(power: EffectivePower, ip: string, argv: string[] | undefined, timeoutMs: number): Promise<CheckResult | undefined> {
+  if (power.check) return tcpCheck(ip, power.check.tcp, timeoutMs);
+  if (!argv) return undefined;
+  const r = await execa(argv[0]!, argv.slice(1), { reject: false, timeout: timeoutMs, killSignal: 'SIGKILL', stdin: 'ignore' });
+  return r.failed ? { ok: false, detail: `${argv[0]}: ${r.timedOut ? 'timed out' : `exit code ${r.exitCode ?? 'none'}`}` } : { ok: true, detail: `${argv[0]} exited 0` };
+}
