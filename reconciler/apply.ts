@@ -1,8 +1,9 @@
 import { link, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { removeFile, syncDir, writeFileAtomic } from '../lib/atomic-write.js';
-import { describeError } from '../lib/errors.js';
+import { describeError, TbxError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { runPowerCommand } from '../power/run-command.js';
 import { ensureDirUnder } from '../lib/safe-path.js';
 import type { CommitResult, FileChange } from '../fleet/commit-files.js';
 import { noteCommitMessage, statusCommitMessage } from '../fleet/commit-message.js';
@@ -40,7 +41,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
   for (const change of allChanges(plan)) {
     const log = 'box' in change ? deps.log.child({ box: change.box }) : deps.log;
     try {
-      const skip = await applyOne(change, deps);
+      const skip = change.op === 'reboot' ? await reboot(change, result, deps, log) : await applyOne(change, deps);
       if (skip) {
         result.skipped.push({ change, reason: skip });
         log.warn({ op: change.op, reason: skip }, 'skipped');
@@ -93,6 +94,28 @@ async function applyOne(change: Change, deps: ApplyDeps): Promise<string | undef
       await deps.commit([{ path: notePath(change.box), content: formatNote(change.note) }], noteCommitMessage(change.note, change.action));
       return undefined;
   }
+}
+
+/**
+ * Run a box's reboot command, but only right after this pass wrote its config: never for a
+ * config that was skipped or failed. A command that still fails after its retries is
+ * recorded as a `RebootFailed` condition; the config stays, so a natural reboot still works.
+ */
+async function reboot(change: Extract<Change, { op: 'reboot' }>, result: ApplyResult, deps: ApplyDeps, log: Logger): Promise<string | undefined> {
+  const written = result.applied.some((c) => c.op === 'write-pxe' && c.box === change.box);
+  if (!written) return 'the config was not written in this pass; not rebooting';
+  const outcome = await runPowerCommand(change.argv, { timeoutMs: change.timeoutMs, retries: change.retries, log });
+  if (outcome.ok) return undefined;
+  const message = `reboot command ${change.argv[0]} failed after ${outcome.tries} tries: ${outcome.reason}${outcome.tail ? `; output: ${outcome.tail.split('\n').slice(-3).join(' / ')}` : ''}. The config stays in place for the next natural reboot.`;
+  if (deps.commit) {
+    const note = { apiVersion: 'tbx/v1' as const, kind: 'TestboxNote' as const, name: change.box, request: change.request, conditions: [...change.priorConditions, { type: 'RebootFailed', reason: 'CommandFailed', message: message.slice(0, 4000), at: stamp(new Date()) }] };
+    await deps.commit([{ path: notePath(change.box), content: formatNote(note) }], noteCommitMessage(note, change.action)).catch((err) => log.error({ err: describeError(err) }, 'could not record RebootFailed in git'));
+  }
+  throw new TbxError(message);
+}
+
+function stamp(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** Create `dir/name` only if it does not exist yet, atomically (link fails on an existing file). */

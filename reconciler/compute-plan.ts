@@ -23,6 +23,8 @@ export function computePlan(desired: Desired, observed: Observed): Plan {
       note: desired.notes.get(box.name),
       share: observed.boxes.get(box.ip),
       pxe: observed.pxe.get(hexIp(box.ip)),
+      ...(observed.comebacks.has(box.name) ? { comeback: observed.comebacks.get(box.name)! } : {}),
+      now: observed.now,
     }),
   );
   admit(drafts, site.policy.maxConcurrent);
@@ -52,6 +54,7 @@ export function computePlan(desired: Desired, observed: Observed): Plan {
     unmanaged: [...observed.pxe.values()].filter((p) => !p.owner || p.irregular).map((p) => ({ hex: p.hex, ip: p.ip, box: byIp.get(p.ip) ?? null })),
     diagnostics: [...desired.diagnostics, ...observed.diagnostics],
     maxConcurrent: site.policy.maxConcurrent,
+    awaitingComeback: drafts.filter((d) => d.awaitingComeback).map((d) => d.plan.name),
   };
 }
 
@@ -64,6 +67,7 @@ function admit(drafts: Draft[], maxConcurrent: number): void {
     if (free > 0) {
       free--;
       d.plan.changes.push({ op: 'write-pxe', box: d.plan.name, hex: d.plan.hex, content: d.candidate!.content, expect: null });
+      if (d.candidate!.reboot) d.plan.changes.push(d.candidate!.reboot);
       continue;
     }
     position++;

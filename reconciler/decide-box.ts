@@ -1,9 +1,13 @@
 import { hexIp } from '../lib/hex-ip.js';
 import { renderBoxConfig } from '../pxe/render.js';
 import { renderDiskList } from '../share/disk-list.js';
+import type { CheckResult } from '../power/check.js';
 import type { Site, Testbox, TestboxNote, TestboxStatus } from '../schema/types.js';
+import { comebackStep } from './comeback.js';
+import { addCondition, hasCondition } from './notes.js';
 import { fingerprint as fingerprintOf, type ObservedBox, type ObservedPxe } from './observe.js';
 import type { BoxPlan, Change } from './plan-types.js';
+import { rebootChange } from './power-changes.js';
 import { requestState } from './request-state.js';
 
 /** A box's decision before the concurrency limit is applied. */
@@ -11,8 +15,10 @@ export interface Draft {
   plan: BoxPlan;
   /** The box holds a maintenance slot (its config exists and stays). */
   holdsSlot: boolean;
-  /** The box needs a new config and waits for a slot; `content` is what to write. */
-  candidate?: { content: string };
+  /** The box's comeback check is still pending. */
+  awaitingComeback?: boolean;
+  /** The box needs a new config and waits for a slot; `content` is what to write, then `reboot`. */
+  candidate?: { content: string; reboot?: Change };
 }
 
 /** Everything decideBox looks at for one box. */
@@ -23,6 +29,10 @@ export interface BoxInputs {
   note: TestboxNote | undefined;
   share: ObservedBox | undefined;
   pxe: ObservedPxe | undefined;
+  /** This pass's comeback check of the box, when it awaits one. */
+  comeback?: CheckResult;
+  /** When the shares were observed (ISO-8601): time enters as data, never read here. */
+  now: string;
 }
 
 /**
@@ -54,12 +64,17 @@ export function decideBox(input: BoxInputs): Draft {
   }
   const request = box.request!;
   if (box.action !== 'rescue' && state.done) {
-    return removeConfig('done', `request ${request} Succeeded${state.status?.finishedAt ? ` at ${state.status.finishedAt}` : ''}`);
+    const cb = comebackStep(site, box, state.status!, input.note, input.comeback, input.now);
+    if (cb?.change) plan.changes.push(cb.change);
+    const draft = removeConfig('done', `request ${request} Succeeded${state.status?.finishedAt ? ` at ${state.status.finishedAt}` : ''}${cb ? `; ${cb.reason}` : ''}`);
+    return { ...draft, awaitingComeback: cb !== undefined && !cb.change };
   }
   if (box.action !== 'rescue' && state.stalled) {
     const s = state.status!;
-    const noteChange = stalledNote(box, s, input.note, site.policy.maxAttempts);
-    if (noteChange) plan.changes.push(noteChange);
+    if (!hasCondition(box, input.note, 'Stalled')) {
+      const message = `${s.attempt} of ${site.policy.maxAttempts} attempts of ${box.action} failed${s.message ? `; last: ${s.message}` : ''}`;
+      plan.changes.push(addCondition(box, input.note, { type: 'Stalled', reason: 'MaxAttempts', message, at: s.finishedAt ?? s.startedAt }));
+    }
     return removeConfig('stalled', `Stalled: ${s.attempt} of ${site.policy.maxAttempts} attempts failed${s.message ? ` (last: ${s.message})` : ''}; the box boots its disk until a new request id is set`);
   }
 
@@ -70,13 +85,16 @@ export function decideBox(input: BoxInputs): Draft {
     const same = managed.owner!.request === request && managed.owner!.action === box.action;
     if (managed.fingerprint !== fingerprintOf(content)) {
       plan.changes.push({ op: 'write-pxe', box: box.name, hex, content, expect: managed.fingerprint });
+      const reboot = same ? undefined : rebootChange(site, box, input.note);
+      if (reboot) plan.changes.push(reboot);
       return done('update', same ? `${box.action} ${request} pending; config refreshed from fleet.yaml${progress}` : `replaces request ${managed.owner!.request} with ${box.action} ${request}`, true);
     }
     return done('keep', box.action === 'rescue' ? rescueReason(state.status) : `${box.action} ${request} pending${progress}`, true);
   }
   const blocker = blockedBy(box, input.share);
   if (blocker) return done('blocked', blocker);
-  return { plan: Object.assign(plan, { outcome: 'create', reason: `${box.action} ${request} requested${progress}` }), holdsSlot: false, candidate: { content } };
+  const reboot = rebootChange(site, box, input.note);
+  return { plan: Object.assign(plan, { outcome: 'create', reason: `${box.action} ${request} requested${progress}` }), holdsSlot: false, candidate: { content, ...(reboot ? { reboot } : {}) } };
 }
 
 function diskListChanges(box: Testbox, share: ObservedBox | undefined): Change[] {
@@ -95,17 +113,6 @@ function blockedBy(box: Testbox, share: ObservedBox | undefined): string | undef
   return undefined;
 }
 
-function stalledNote(box: Testbox, status: TestboxStatus, note: TestboxNote | undefined, maxAttempts: number): Change | undefined {
-  const current = note && note.request === box.request ? note.conditions : [];
-  if (current.some((c) => c.type === 'Stalled')) return undefined;
-  const condition = {
-    type: 'Stalled',
-    reason: 'MaxAttempts',
-    message: `${status.attempt} of ${maxAttempts} attempts of ${box.action} failed${status.message ? `; last: ${status.message}` : ''}`,
-    at: status.finishedAt ?? status.startedAt,
-  };
-  return { op: 'write-note', box: box.name, action: box.action, note: { apiVersion: 'tbx/v1', kind: 'TestboxNote', name: box.name, request: box.request!, conditions: [...current, condition] } };
-}
 
 function describeProgress(status: TestboxStatus | undefined): string {
   if (!status) return '';

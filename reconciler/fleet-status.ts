@@ -1,6 +1,7 @@
 import type { Desired } from '../fleet/read-desired.js';
 import type { ImageStore } from '../imaging/store.js';
 import { hexIp } from '../lib/hex-ip.js';
+import { currentConditions } from './notes.js';
 import { observe } from './observe.js';
 import { newer, requestState } from './request-state.js';
 
@@ -22,6 +23,8 @@ export interface BoxStatusRow {
   pxe: 'active' | 'foreign' | 'none' | 'unknown';
   suspended: boolean;
   labels: Record<string, string>;
+  /** Reconciler conditions recorded for the current request (Stalled, RebootFailed, Verified, ...). */
+  conditions: { type: string; reason: string; message: string; at: string }[];
 }
 
 /**
@@ -56,6 +59,7 @@ export async function fleetStatus(desired: Desired, options: { tftpRoot?: string
       pxe: options.tftpRoot === undefined ? 'unknown' : !pxe ? 'none' : pxe.owner && !pxe.irregular ? 'active' : 'foreign',
       suspended: box.suspend,
       labels: box.labels ?? {},
+      conditions: currentConditions(box, desired.notes.get(box.name)),
     };
   });
 }

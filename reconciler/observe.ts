@@ -8,6 +8,7 @@ import { isOwnDefault, parseOwner, type PxeOwner } from '../pxe/marker.js';
 import { readDiskList, type ObservedDiskList } from '../share/disk-list.js';
 import { boxDir } from '../share/layout.js';
 import { readSpooledStatus } from '../share/spool.js';
+import type { CheckResult } from '../power/check.js';
 import type { TestboxStatus } from '../schema/types.js';
 
 /** A hex-IP file found in `pxelinux.cfg/`. */
@@ -39,6 +40,10 @@ export interface Observed {
   boxes: Map<string, ObservedBox>;
   /** Problems with share content (e.g. an unreadable spooled status). */
   diagnostics: Diagnostic[];
+  /** Comeback checks run this pass, by box name (only boxes that await one). */
+  comebacks: Map<string, CheckResult>;
+  /** When this observation was made (ISO-8601); the plan's only notion of time. */
+  now: string;
 }
 
 /** Where to look, and with which image stores. */
@@ -46,6 +51,8 @@ export interface ObserveOptions {
   tftpRoot: string;
   backupRoot: string;
   stores: ImageStore[];
+  /** The clock, injectable for tests. */
+  now?: Date;
 }
 
 /** Fingerprint of a file's content, as plans record it. */
@@ -89,7 +96,7 @@ export async function observe(ips: string[], options: ObserveOptions): Promise<O
     diagnostics.push(...spool.diagnostics.map((d) => ({ ...d, severity: 'warning' as const })));
     boxes.set(ip, { images, diskList: await readDiskList(options.backupRoot, ip), ...(spool.status ? { spooled: spool.status } : {}) });
   }
-  return { hasDefault, defaultOwned, pxe, boxes, diagnostics };
+  return { hasDefault, defaultOwned, pxe, boxes, diagnostics, comebacks: new Map(), now: (options.now ?? new Date()).toISOString() };
 }
 
 /** The PXE entry for a box IP, if any. */

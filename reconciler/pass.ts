@@ -10,6 +10,7 @@ import { applyPlan, type ApplyResult, type GitWriter } from './apply.js';
 import { computePlan } from './compute-plan.js';
 import { acquirePassLock } from './lock.js';
 import { observe } from './observe.js';
+import { observeComebacks } from './observe-comebacks.js';
 import { allChanges, type Plan } from './plan-types.js';
 
 /** The identity the reconciler commits as. */
@@ -28,6 +29,8 @@ export interface PassOptions {
   dryRun?: boolean;
   /** How long to wait for another pass's lock before giving up cleanly (default 30 s). */
   lockWaitMs?: number;
+  /** The clock (tests inject one); default: the system clock. */
+  now?: () => Date;
 }
 
 /** How a pass ended. `invalid` and `busy` changed nothing. */
@@ -88,8 +91,9 @@ export async function loadDesired(options: Pick<PassOptions, 'fleet' | 'stateDir
 }
 
 /** Observe the shares for the desired boxes (and every config tbx wrote) and compute the plan. */
-export async function planFor(desired: Desired, options: Pick<PassOptions, 'tftpRoot' | 'backupRoot' | 'stores'>): Promise<Plan> {
-  const observed = await observe(desired.boxes.map((b) => b.ip), options);
+export async function planFor(desired: Desired, options: Pick<PassOptions, 'tftpRoot' | 'backupRoot' | 'stores' | 'now'>): Promise<Plan> {
+  const observed = await observe(desired.boxes.map((b) => b.ip), { tftpRoot: options.tftpRoot, backupRoot: options.backupRoot, stores: options.stores, now: (options.now ?? (() => new Date()))() });
+  observed.comebacks = await observeComebacks(desired, observed);
   return computePlan(desired, observed);
 }
 

@@ -1,5 +1,5 @@
 import type { Diagnostic } from '../lib/errors.js';
-import type { TestboxNote, TestboxStatus } from '../schema/types.js';
+import type { Condition, TestboxNote, TestboxStatus } from '../schema/types.js';
 
 /**
  * One file-level step of a plan. Apply carries out exactly these and nothing else.
@@ -13,7 +13,9 @@ export type Change =
   | { op: 'write-disk-list'; box: string; ip: string; content: string }
   | { op: 'delete-disk-list'; box: string; ip: string }
   | { op: 'forward-status'; box: string; status: TestboxStatus }
-  | { op: 'write-note'; box: string; action: string; note: TestboxNote };
+  | { op: 'write-note'; box: string; action: string; note: TestboxNote }
+  /** Run the box's reboot command; only if this pass's write of its config was applied. */
+  | { op: 'reboot'; box: string; action: string; request: string; argv: string[]; timeoutMs: number; retries: number; priorConditions: Condition[] };
 
 /**
  * What the plan decided for a box. For display and exit codes only: decisions are the
@@ -57,6 +59,8 @@ export interface Plan {
   unmanaged: { hex: string; ip: string; box: string | null }[];
   diagnostics: Diagnostic[];
   maxConcurrent: number;
+  /** Boxes whose request Succeeded and whose comeback check has not passed yet (poll again soon). */
+  awaitingComeback: string[];
 }
 
 /** Every change of a plan, site changes first, then per box in plan order. */

@@ -15,11 +15,12 @@ export interface WatchOptions {
 }
 
 /**
- * Run `pass` now, then again every `intervalMs` or soon after a watched path changes, until
+ * Run `pass` now, then again every `intervalMs` (or after the shorter delay `pass` returns,
+ * e.g. while a box's comeback check is pending) or soon after a watched path changes, until
  * `signal` aborts. A pass is never started while one runs. Events from other hosts on NFS
  * do not arrive through inotify, so the interval stays the backstop.
  */
-export async function watchLoop(pass: () => Promise<unknown>, options: WatchOptions): Promise<void> {
+export async function watchLoop(pass: () => Promise<number | void>, options: WatchOptions): Promise<void> {
   let wake: (() => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
   const poke = () => {
@@ -34,10 +35,10 @@ export async function watchLoop(pass: () => Promise<unknown>, options: WatchOpti
   options.signal.addEventListener('abort', () => wake?.(), { once: true });
   try {
     while (!options.signal.aborted) {
-      await pass();
+      const soon = await pass();
       if (options.signal.aborted) break;
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, options.intervalMs);
+        const t = setTimeout(resolve, Math.min(options.intervalMs, soon ?? Infinity));
         wake = () => {
           clearTimeout(t);
           resolve();

@@ -32,11 +32,16 @@ export function register(program: Command, logger: () => Logger): void {
         async () => {
           const r = await once().catch((err) => log.error({ err: String(err) }, 'pass failed; retrying at the next interval'));
           if (r && r.outcome === 'invalid') process.stderr.write(`${formatDiagnostics(r.diagnostics)}\n`);
+          // Poll comeback checks more often than the interval while a box is on its way back.
+          return r && r.plan?.awaitingComeback.length ? COMEBACK_POLL_MS : undefined;
         },
         { intervalMs: Number(opts.interval) * 1000, paths: watchPaths(site.fleet, site.tftp, site.backup), log, signal: abort.signal },
       );
     });
 }
+
+/** How often --watch re-checks boxes that are on their way back after Succeeded. */
+const COMEBACK_POLL_MS = 15_000;
 
 function exitCodeOf(r: PassResult): number {
   return r.apply?.failed.length ? 1 : 0;

@@ -1,3 +1,4 @@
+import { redact } from '../../lib/redact.js';
 import { allChanges, type Change, type Plan } from '../../reconciler/plan-types.js';
 import { table } from './table.js';
 
@@ -39,6 +40,8 @@ export function describeChange(c: Change): string {
       return `> commit status/${c.box}.yaml: ${c.status.action} ${c.status.phase} (request ${c.status.request}), forwarded from the share`;
     case 'write-note':
       return `> commit notes/${c.box}.yaml: ${c.note.conditions.at(-1)?.type ?? 'note'} (request ${c.note.request})`;
+    case 'reboot':
+      return `! reboot ${c.box}: ${redact(c.argv.map((a) => (/[\s'"]/.test(a) ? JSON.stringify(a) : a)).join(' '))}`;
   }
 }
 
@@ -48,7 +51,8 @@ function summaryLine(changes: Change[]): string {
   const writes = n((c) => c.op === 'write-pxe' || c.op === 'write-default' || c.op === 'write-disk-list');
   const deletes = n((c) => c.op === 'delete-pxe' || c.op === 'delete-disk-list');
   const commits = n((c) => c.op === 'forward-status' || c.op === 'write-note');
-  return `Plan: ${writes} to write, ${deletes} to delete, ${commits} to commit.`;
+  const reboots = n((c) => c.op === 'reboot');
+  return `Plan: ${writes} to write, ${deletes} to delete, ${commits} to commit${reboots ? `, ${reboots} reboot(s) to trigger` : ''}.`;
 }
 
 /** The plan as JSON: the same value, for scripts. */

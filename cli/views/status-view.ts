@@ -5,7 +5,7 @@ import { table } from './table.js';
 export function renderStatusText(rows: BoxStatusRow[]): string {
   if (!rows.length) return 'No testboxes in the fleet.';
   return table(
-    ['NAME', 'IP', 'ACTION', 'REQUEST', 'PHASE', 'ATTEMPT', 'LAST BACKUP', 'SIZE', 'PXE'],
+    ['NAME', 'IP', 'ACTION', 'REQUEST', 'PHASE', 'ATTEMPT', 'LAST BACKUP', 'SIZE', 'PXE', 'CONDITIONS'],
     rows.map((r) => [
       r.name + (r.suspended ? ' (suspended)' : ''),
       r.ip,
@@ -16,6 +16,7 @@ export function renderStatusText(rows: BoxStatusRow[]): string {
       r.lastBackup ? r.lastBackup.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, 'Z') : '-',
       r.backupBytes === null ? '-' : humanBytes(r.backupBytes),
       r.pxe,
+      r.conditions.length ? r.conditions.map((c) => c.type).join(',') : '-',
     ]),
   );
 }

@@ -53,7 +53,7 @@ export function image(device = 'sda'): ImageSummary {
 }
 
 /** An observed world; `pxe` maps IP -> file content (tbx's own or foreign). */
-export function observed(opts: { hasDefault?: boolean; pxe?: Record<string, string>; boxes?: Record<string, Partial<ObservedBox>> } = {}): Observed {
+export function observed(opts: { hasDefault?: boolean; pxe?: Record<string, string>; boxes?: Record<string, Partial<ObservedBox>>; comebacks?: Record<string, { ok: boolean; detail: string }>; now?: string } = {}): Observed {
   const pxe = new Map(
     Object.entries(opts.pxe ?? {}).map(([ip, content]) => {
       const first = content.split('\n', 1)[0]!;
@@ -62,7 +62,7 @@ export function observed(opts: { hasDefault?: boolean; pxe?: Record<string, stri
     }),
   );
   const boxes = new Map(Object.entries(opts.boxes ?? {}).map(([ip, b]) => [ip, { images: [], diskList: { content: null, ownedByTbx: false }, ...b }]));
-  return { hasDefault: opts.hasDefault ?? true, defaultOwned: false, pxe, boxes, diagnostics: [] };
+  return { hasDefault: opts.hasDefault ?? true, defaultOwned: false, pxe, boxes, diagnostics: [], comebacks: new Map(Object.entries(opts.comebacks ?? {})), now: opts.now ?? '2026-11-24T12:00:00Z' };
 }
 
 /** The config tbx would write for `box` on the default site. */
