@@ -10,7 +10,7 @@ import { makeShares } from '../helpers/shares.js';
 import { tempDir } from '../helpers/tmp.js';
 
 function planOf(changes: Change[]): Plan {
-  return { revision: null, boxes: [{ name: 'a', ip: '10.0.0.5', hex: '0A000005', action: 'backup', request: 'r', outcome: 'create', reason: 'test', phase: null, attempt: null, changes }], siteChanges: [], unmanaged: [], diagnostics: [], maxConcurrent: 10 };
+  return { revision: null, boxes: [{ name: 'a', ip: '10.0.0.5', hex: '0A000005', action: 'backup', request: 'r', outcome: 'create', reason: 'test', phase: null, attempt: null, changes }], siteChanges: [], unmanaged: [], diagnostics: [], maxConcurrent: 10, awaitingComeback: [] };
 }
 const OWN = '# managed-by: tbx box=a request=r action=backup\nPATH bios\n';
 
