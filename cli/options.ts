@@ -10,6 +10,20 @@ export const BACKUP = () => new Option('--backup <dir>', 'backup share root (hol
 export const STATE = () => new Option('--state-dir <dir>', "where tbx keeps its clones of the fleet repo").env('TBX_STATE_DIR');
 export const BRANCH = () => new Option('--branch <name>', 'fleet branch to follow (default: the remote default branch)').env('TBX_BRANCH');
 export const JSON_OUT = () => new Option('--json', 'print JSON instead of a table');
+export const PROTECTED = () => new Option('--protected-branch <name>', 'act only on revisions reachable from this branch').env('TBX_PROTECTED_BRANCH');
+export const SIGNERS = () => new Option('--allowed-signers <file>', 'require desired-state commits signed by a key in this SSH allowed-signers file').env('TBX_ALLOWED_SIGNERS');
+export const SIGNED_SINCE = () => new Option('--signed-since <commit>', 'with --allowed-signers: trust history before this commit').env('TBX_SIGNED_SINCE');
+
+/** Add the who-may-ask options (reconcile and plan). */
+export function withTrustOptions(cmd: Command): Command {
+  return cmd.addOption(PROTECTED()).addOption(SIGNERS()).addOption(SIGNED_SINCE());
+}
+
+/** The trust policy from those options. */
+export function trustOptions(opts: Record<string, unknown>): { protectedBranch?: string; allowedSigners?: string; signedSince?: string } {
+  const pick = (k: string) => (typeof opts[k] === 'string' && opts[k] ? { [k]: opts[k] as string } : {});
+  return { ...pick('protectedBranch'), ...pick('allowedSigners'), ...pick('signedSince') };
+}
 
 /** Add the options every fleet-reading command shares. */
 export function withSiteOptions(cmd: Command, { shares = true }: { shares?: boolean } = {}): Command {

@@ -3,6 +3,7 @@ import type { Diagnostic } from '../lib/errors.js';
 import type { Site, Testbox, TestboxNote, TestboxStatus } from '../schema/types.js';
 import { unfillable } from '../power/placeholders.js';
 import { effectivePower } from '../power/resolve.js';
+import { windowProblem } from './windows.js';
 import type { ParsedFile } from './parse-file.js';
 
 /** Parsed files of one revision, before the cross-file rules. */
@@ -72,6 +73,11 @@ export function checkFleet(files: FleetFiles): CheckedFleet {
     if (ok && f.value) boxes.push(f.value);
   }
   if (site?.power?.check && site.power.checkCommand) err(files.site!, 'power', 'power: set checkCommand or check, not both', 'power');
+  for (const w of site?.policy.windows ?? []) {
+    const problem = windowProblem(w, site!.policy.timezone);
+    if (problem) err(files.site!, 'policy', `policy.windows: ${problem}`, 'window');
+  }
+  if (site && !validTimezone(site.policy.timezone)) err(files.site!, 'policy', `policy.timezone: unknown time zone '${site.policy.timezone}'`, 'window');
   const names = new Set(files.boxes.map((f) => (typeof f.raw?.name === 'string' ? f.raw.name : undefined)).filter(Boolean));
   const statuses = ownFiles(files.statuses, names, 'status', err);
   const notes = ownFiles(files.notes, names, 'note', err);
@@ -92,6 +98,15 @@ function powerProblems(site: Site, box: Testbox): string[] {
     if (bad.length) out.push(`power.${field} uses ${bad.join(', ')}, which cannot be filled for ${box.name} (add the label or set power on the box)`);
   }
   return out;
+}
+
+function validTimezone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function ownFiles<T extends { name: string }>(

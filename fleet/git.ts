@@ -1,3 +1,4 @@
+import { execa } from 'execa';
 import { simpleGit, type SimpleGit } from 'simple-git';
 
 /** Interactive helpers tbx never wants git to start (it runs unattended). */
@@ -13,8 +14,7 @@ const INTERACTIVE = ['EDITOR', 'VISUAL', 'PAGER', 'GIT_EDITOR', 'GIT_SEQUENCE_ED
  * never from the fleet repo, which is what simple-git's environment guard protects against.
  */
 export function gitAt(dir: string, extraEnv: Record<string, string> = {}): SimpleGit {
-  const env: Record<string, string | undefined> = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C', ...extraEnv };
-  for (const k of Object.keys(env)) if (INTERACTIVE.includes(k.toUpperCase())) delete env[k];
+  const env = gitEnv(extraEnv);
   const allowEnvironment = Object.keys(env).filter((k) => k.toUpperCase().startsWith('GIT_'));
   return simpleGit({
     baseDir: dir,
@@ -31,4 +31,20 @@ export function gitAt(dir: string, extraEnv: Record<string, string> = {}): Simpl
       allowUnsafeTemplateDir: true,
     },
   }).env(env);
+}
+
+/** The environment tbx runs git with (see {@link gitAt}). */
+function gitEnv(extraEnv: Record<string, string> = {}): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C', ...extraEnv };
+  for (const k of Object.keys(env)) if (INTERACTIVE.includes(k.toUpperCase())) delete env[k];
+  return env;
+}
+
+/**
+ * Run a git command whose exit code is the answer (merge-base --is-ancestor, verify-commit).
+ * simple-git treats a quiet non-zero exit as success, so these go through execa.
+ */
+export async function gitSucceeds(dir: string, args: string[]): Promise<boolean> {
+  const r = await execa('git', args, { cwd: dir, env: gitEnv(), extendEnv: false, reject: false, stdin: 'ignore' });
+  return r.exitCode === 0;
 }

@@ -34,6 +34,8 @@ export interface OpenOptions {
   mode: 'read' | 'sync';
   /** Clone with --depth 1 (the agent only needs the tip). */
   shallow?: boolean;
+  /** Further remote branches to fetch (e.g. the protected branch). */
+  alsoFetch?: string[];
 }
 
 /**
@@ -56,7 +58,7 @@ export async function openFleet(spec: string, options: OpenOptions): Promise<Fle
   const dir = cloneDirFor(options.stateDir, url, options.shallow === true);
   await mkdir(options.stateDir, { recursive: true });
   return withCloneLock(dir, async () => {
-    const branch = await syncClone(dir, url, options.branch, options.shallow === true, display);
+    const branch = await syncClone(dir, url, options.branch, options.shallow === true, display, options.alsoFetch ?? []);
     const revision = await gitAt(dir).revparse(['HEAD']);
     return { dir, revision, branch, inPlace: false, display };
   });
@@ -84,7 +86,7 @@ export async function withCloneLock<T>(dir: string, fn: () => Promise<T>): Promi
 }
 
 /** Clone (first time) or fetch, then hard-reset the work tree to the remote branch. Returns the branch. */
-export async function syncClone(dir: string, url: string, wanted: string | undefined, shallow: boolean, display: string): Promise<string> {
+export async function syncClone(dir: string, url: string, wanted: string | undefined, shallow: boolean, display: string, alsoFetch: string[] = []): Promise<string> {
   const depth = shallow ? ['--depth', '1'] : [];
   const fresh = !existsSync(join(dir, '.git'));
   try {
@@ -95,7 +97,8 @@ export async function syncClone(dir: string, url: string, wanted: string | undef
     }
     const git = gitAt(dir);
     const branch = wanted ?? (await defaultBranch(dir));
-    await git.fetch(['--prune', '--no-tags', ...depth, 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`]);
+    const refs = [...new Set([branch, ...alsoFetch])].map((b) => `+refs/heads/${b}:refs/remotes/origin/${b}`);
+    await git.fetch(['--prune', '--no-tags', ...depth, 'origin', ...refs]);
     await git.raw(['checkout', '--force', '-B', branch, `refs/remotes/origin/${branch}`]);
     await git.raw(['reset', '--hard', `refs/remotes/origin/${branch}`]);
     await git.raw(['clean', '-fdx']);

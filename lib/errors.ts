@@ -1,3 +1,5 @@
+import { redact } from './redact.js';
+
 /**
  * The few named errors tbx raises. Each one says what happens next, in the manner of Flux:
  * - `stalled`: a human must act; retrying will not help (bad input, missing share marker).
@@ -60,7 +62,10 @@ export class LockBusyError extends TbxError {
 /** A write was refused because it would leave the shares or follow a symlink. */
 export class UnsafePathError extends TbxError {}
 
-/** Render an error and its cause chain on one line each, for logs and terminals. */
+/**
+ * Render an error and its cause chain as one line, for logs, terminals and status files.
+ * Credentials in URLs are redacted: messages from git quote remote URLs.
+ */
 export function describeError(err: unknown): string {
   const parts: string[] = [];
   let cur: unknown = err;
@@ -70,7 +75,7 @@ export function describeError(err: unknown): string {
     if (!parts.some((p) => p.includes(firstLine(msg)))) parts.push(msg);
     cur = cur instanceof Error ? (cur as Error & { cause?: unknown }).cause : undefined;
   }
-  return parts.join(': ');
+  return redact(parts.join(': '));
 }
 
 /**

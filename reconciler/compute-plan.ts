@@ -47,14 +47,17 @@ export function computePlan(desired: Desired, observed: Observed): Plan {
     }));
 
   const byIp = new Map(desired.boxes.map((b) => [b.ip, b.name]));
+  const boxes = [...drafts.map((d) => d.plan), ...orphans];
+  // spec.suspend freezes the whole site: the plan still says what it would do, but holds it all.
+  if (site.spec?.suspend) for (const b of boxes) Object.assign(b, { outcome: 'suspended', reason: `site suspended (spec.suspend in fleet.yaml); would: ${b.outcome}, ${b.reason}`, changes: [] });
   return {
     revision: desired.revision,
-    boxes: [...drafts.map((d) => d.plan), ...orphans],
-    siteChanges: observed.hasDefault ? [] : [{ op: 'write-default', content: renderDefaultConfig() }],
+    boxes,
+    siteChanges: observed.hasDefault || site.spec?.suspend ? [] : [{ op: 'write-default', content: renderDefaultConfig() }],
     unmanaged: [...observed.pxe.values()].filter((p) => !p.owner || p.irregular).map((p) => ({ hex: p.hex, ip: p.ip, box: byIp.get(p.ip) ?? null })),
     diagnostics: [...desired.diagnostics, ...observed.diagnostics],
     maxConcurrent: site.policy.maxConcurrent,
-    awaitingComeback: drafts.filter((d) => d.awaitingComeback).map((d) => d.plan.name),
+    awaitingComeback: site.spec?.suspend ? [] : drafts.filter((d) => d.awaitingComeback).map((d) => d.plan.name),
   };
 }
 

@@ -1,14 +1,15 @@
 import { hexIp } from '../lib/hex-ip.js';
+import type { CheckResult } from '../power/check.js';
 import { renderBoxConfig } from '../pxe/render.js';
 import { renderDiskList } from '../share/disk-list.js';
-import type { CheckResult } from '../power/check.js';
 import type { Site, Testbox, TestboxNote, TestboxStatus } from '../schema/types.js';
+import { durationMs, windowState } from '../fleet/windows.js';
 import { comebackStep } from './comeback.js';
-import { addCondition, hasCondition } from './notes.js';
+import { addCondition, currentConditions, hasCondition } from './notes.js';
 import { fingerprint as fingerprintOf, type ObservedBox, type ObservedPxe } from './observe.js';
 import type { BoxPlan, Change } from './plan-types.js';
 import { rebootChange } from './power-changes.js';
-import { requestState } from './request-state.js';
+import { requestState, type RequestState } from './request-state.js';
 
 /** A box's decision before the concurrency limit is applied. */
 export interface Draft {
@@ -37,7 +38,8 @@ export interface BoxInputs {
 
 /**
  * Pure: decide what one box needs, in a fixed order of early exits (suspended, no action,
- * done, stalled), then whether a pending request keeps, replaces or needs a config.
+ * done, stalled or failed, timed out), then whether a pending request keeps, replaces or
+ * needs a config, and whether a maintenance window allows starting it now.
  */
 export function decideBox(input: BoxInputs): Draft {
   const { box, site, pxe } = input;
@@ -69,21 +71,31 @@ export function decideBox(input: BoxInputs): Draft {
     const draft = removeConfig('done', `request ${request} Succeeded${state.status?.finishedAt ? ` at ${state.status.finishedAt}` : ''}${cb ? `; ${cb.reason}` : ''}`);
     return { ...draft, awaitingComeback: cb !== undefined && !cb.change };
   }
+  const terminal = terminalReason(box, input.note);
+  if (terminal) return removeConfig('stalled', terminal);
   if (box.action !== 'rescue' && state.stalled) {
     const s = state.status!;
-    if (!hasCondition(box, input.note, 'Stalled')) {
-      const message = `${s.attempt} of ${site.policy.maxAttempts} attempts of ${box.action} failed${s.message ? `; last: ${s.message}` : ''}`;
-      plan.changes.push(addCondition(box, input.note, { type: 'Stalled', reason: 'MaxAttempts', message, at: s.finishedAt ?? s.startedAt }));
-    }
-    return removeConfig('stalled', `Stalled: ${s.attempt} of ${site.policy.maxAttempts} attempts failed${s.message ? ` (last: ${s.message})` : ''}; the box boots its disk until a new request id is set`);
+    const message = `${s.attempt} of ${site.policy.maxAttempts} attempts of ${box.action} failed${s.message ? `; last: ${s.message}` : ''}`;
+    plan.changes.push(addCondition(box, input.note, { type: 'Stalled', reason: 'MaxAttempts', message, at: s.finishedAt ?? s.startedAt }));
+    return removeConfig('stalled', `Stalled: ${message}; the box boots its disk until a new request id is set`);
   }
 
   const content = renderBoxConfig(site, { name: box.name, ip: box.ip, action: box.action, request });
   const progress = describeProgress(state.status);
   if (foreign) return done('blocked', `pxelinux.cfg/${hex} exists and was not written by tbx; remove it by hand to let tbx manage ${box.name}`);
+  const window = windowState(site.policy.windows, site.policy.timezone, input.now);
+  const held = () => done('held', `${box.action} ${request} waits for a maintenance window (policy.windows); the next opens ${window.nextOpen ?? 'never'}`);
   if (managed) {
     const same = managed.owner!.request === request && managed.owner!.action === box.action;
+    if (same && box.action !== 'rescue') {
+      const timeout = timedOut(site, state, managed, input.now);
+      if (timeout) {
+        plan.changes.push(addCondition(box, input.note, { type: 'Failed', reason: 'Timeout', message: timeout, at: input.now.replace(/\.\d+Z$/, 'Z') }));
+        return removeConfig('stalled', `Failed (Timeout): ${timeout}; the box boots its disk until a new request id is set`);
+      }
+    }
     if (managed.fingerprint !== fingerprintOf(content)) {
+      if (!same && !window.open) return held();
       plan.changes.push({ op: 'write-pxe', box: box.name, hex, content, expect: managed.fingerprint });
       const reboot = same ? undefined : rebootChange(site, box, input.note);
       if (reboot) plan.changes.push(reboot);
@@ -93,8 +105,26 @@ export function decideBox(input: BoxInputs): Draft {
   }
   const blocker = blockedBy(box, input.share);
   if (blocker) return done('blocked', blocker);
+  if (!window.open) return held();
   const reboot = rebootChange(site, box, input.note);
   return { plan: Object.assign(plan, { outcome: 'create', reason: `${box.action} ${request} requested${progress}` }), holdsSlot: false, candidate: { content, ...(reboot ? { reboot } : {}) } };
+}
+
+/** A request the reconciler already ended (Stalled, or Failed on Timeout) stays ended until a new request id. */
+function terminalReason(box: Testbox, note: TestboxNote | undefined): string | undefined {
+  const c = currentConditions(box, note).find((x) => x.type === 'Stalled' || x.type === 'Failed');
+  return c ? `${c.type === 'Failed' ? `Failed (${c.reason})` : 'Stalled'}: ${c.message}; the box boots its disk until a new request id is set` : undefined;
+}
+
+/**
+ * Why the box's request timed out, or undefined: no result within `policy.actionTimeout`
+ * of the later of the config's write and the box's last report for this request.
+ */
+function timedOut(site: Site, state: RequestState, pxe: ObservedPxe, now: string): string | undefined {
+  const last = state.status ? Math.max(Date.parse(state.status.finishedAt ?? state.status.startedAt), Date.parse(pxe.mtime)) : Date.parse(pxe.mtime);
+  const limit = durationMs(site.policy.actionTimeout);
+  if (Date.parse(now) - last < limit) return undefined;
+  return `no result within policy.actionTimeout (${site.policy.actionTimeout}) since ${new Date(last).toISOString().replace(/\.\d+Z$/, 'Z')}${state.status?.phase === 'Running' ? `; attempt ${state.status.attempt} started and never finished` : '; the box never reported back'}`;
 }
 
 function diskListChanges(box: Testbox, share: ObservedBox | undefined): Change[] {
@@ -112,7 +142,6 @@ function blockedBy(box: Testbox, share: ObservedBox | undefined): string | undef
   if (box.action === 'backup' && images.length > 0) return `an image already exists (${images.map((i) => i.ref).join(', ')}); use backup-again to replace it`;
   return undefined;
 }
-
 
 function describeProgress(status: TestboxStatus | undefined): string {
   if (!status) return '';

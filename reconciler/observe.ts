@@ -21,6 +21,8 @@ export interface ObservedPxe {
   owner?: PxeOwner;
   /** True for anything that is not a regular file (a symlink, a directory): never touched. */
   irregular: boolean;
+  /** Last write (ISO-8601): when tbx wrote it, for the action timeout. */
+  mtime: string;
 }
 
 /** What the backup share holds for one box IP. */
@@ -80,12 +82,12 @@ export async function observe(ips: string[], options: ObserveOptions): Promise<O
     if (!ip) continue;
     const st = await lstat(path);
     if (!st.isFile()) {
-      pxe.set(name, { hex: name, ip, fingerprint: '', irregular: true });
+      pxe.set(name, { hex: name, ip, fingerprint: '', irregular: true, mtime: st.mtime.toISOString() });
       continue;
     }
     const content = await readFile(path);
     const owner = parseOwner(content.toString('utf8'));
-    pxe.set(name, { hex: name, ip, fingerprint: fingerprint(content), irregular: false, ...(owner ? { owner } : {}) });
+    pxe.set(name, { hex: name, ip, fingerprint: fingerprint(content), irregular: false, mtime: st.mtime.toISOString(), ...(owner ? { owner } : {}) });
   }
   const diagnostics: Diagnostic[] = [];
   const boxes = new Map<string, ObservedBox>();

@@ -1,6 +1,7 @@
 import { commitFiles } from '../fleet/commit-files.js';
 import { isActionable, readDesired, type Desired } from '../fleet/read-desired.js';
 import { openFleet, type FleetCheckout } from '../fleet/source.js';
+import { checkTrust, type TrustPolicy } from '../fleet/trust.js';
 import type { ImageStore } from '../imaging/store.js';
 import type { Diagnostic } from '../lib/errors.js';
 import { LockBusyError } from '../lib/errors.js';
@@ -31,6 +32,8 @@ export interface PassOptions {
   lockWaitMs?: number;
   /** The clock (tests inject one); default: the system clock. */
   now?: () => Date;
+  /** Who may ask: protected branch and signed-commit rules (the agent-scope rule always applies). */
+  trust?: TrustPolicy;
 }
 
 /** How a pass ended. `invalid` and `busy` changed nothing. */
@@ -85,9 +88,21 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
 }
 
 /** Open the fleet (in place for a dry run, else tbx's own clone) and read the desired state. */
-export async function loadDesired(options: Pick<PassOptions, 'fleet' | 'stateDir' | 'branch' | 'dryRun'>): Promise<{ checkout: FleetCheckout; desired: Desired }> {
-  const checkout = await openFleet(options.fleet, { stateDir: options.stateDir, mode: options.dryRun ? 'read' : 'sync', ...(options.branch ? { branch: options.branch } : {}) });
-  return { checkout, desired: await readDesired(checkout.dir, checkout.revision) };
+export async function loadDesired(options: Pick<PassOptions, 'fleet' | 'stateDir' | 'branch' | 'dryRun' | 'trust'>): Promise<{ checkout: FleetCheckout; desired: Desired }> {
+  const checkout = await openFleet(options.fleet, {
+    stateDir: options.stateDir,
+    mode: options.dryRun ? 'read' : 'sync',
+    ...(options.branch ? { branch: options.branch } : {}),
+    ...(options.trust?.protectedBranch ? { alsoFetch: [options.trust.protectedBranch] } : {}),
+  });
+  const desired = await readDesired(checkout.dir, checkout.revision);
+  // History rules need git; a plain directory (e.g. validate in CI without .git) has none.
+  // A dry run (the PR check) shows them as warnings: the PR is not merged or signed yet.
+  if (checkout.revision) {
+    const trust = await checkTrust(checkout.dir, options.dryRun ? { ...options.trust, protectedBranch: undefined } : (options.trust ?? {}));
+    desired.diagnostics.push(...trust.map((d) => (options.dryRun ? { ...d, severity: 'warning' as const, message: `once merged: ${d.message}` } : d)));
+  }
+  return { checkout, desired };
 }
 
 /** Observe the shares for the desired boxes (and every config tbx wrote) and compute the plan. */

@@ -30,6 +30,7 @@ export type Outcome =
   | 'noop'
   | 'blocked'
   | 'queued'
+  | 'held'
   | 'stalled'
   | 'suspended';
 

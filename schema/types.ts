@@ -27,8 +27,14 @@ export interface Site {
   policy: {
     maxConcurrent: number;
     maxAttempts: number;
+    /** Duration like `2h` or `90m`. */
+    actionTimeout: string;
+    /** Cron-style allow windows; absent: any time. */
+    windows?: string[];
+    timezone: string;
   };
   power?: Power;
+  spec?: { suspend: boolean };
 }
 
 /** How tbx reboots a box after writing its config, and checks it came back (site-wide or per box). */

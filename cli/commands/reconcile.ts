@@ -5,12 +5,12 @@ import { ValidationError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { runPass, type PassResult } from '../../reconciler/pass.js';
 import { watchLoop, watchPaths } from '../../reconciler/watch.js';
-import { siteOptions, withSiteOptions } from '../options.js';
+import { siteOptions, trustOptions, withSiteOptions, withTrustOptions } from '../options.js';
 import { formatDiagnostics } from '../views/diagnostics.js';
 
 /** `tbx reconcile`: apply the plan once (cron, systemd timer) or keep doing it (--watch). */
 export function register(program: Command, logger: () => Logger): void {
-  withSiteOptions(program.command('reconcile').description('bring the TFTP and backup shares to the state the fleet repo asks for'))
+  withTrustOptions(withSiteOptions(program.command('reconcile').description('bring the TFTP and backup shares to the state the fleet repo asks for')))
     .option('--watch', 'keep running: a pass every --interval seconds and soon after a change')
     .addOption(new Option('--interval <seconds>', 'seconds between passes with --watch').default('60').argParser(positiveInt))
     .addOption(new Option('--lock-wait <seconds>', 'how long to wait for a running pass before exiting cleanly').default('30').argParser(positiveInt))
@@ -19,7 +19,7 @@ export function register(program: Command, logger: () => Logger): void {
       const site = siteOptions(opts, ['fleet', 'tftp', 'backup']);
       const log = logger();
       const once = () =>
-        runPass({ fleet: site.fleet, tftpRoot: site.tftp, backupRoot: site.backup, stateDir: site.stateDir, ...(site.branch ? { branch: site.branch } : {}), stores: allStores(), log, lockWaitMs: Number(opts.lockWait) * 1000 });
+        runPass({ fleet: site.fleet, tftpRoot: site.tftp, backupRoot: site.backup, stateDir: site.stateDir, ...(site.branch ? { branch: site.branch } : {}), stores: allStores(), log, lockWaitMs: Number(opts.lockWait) * 1000, trust: trustOptions(opts) });
       if (!opts.watch) {
         const result = await once();
         if (result.outcome === 'invalid') throw new ValidationError(result.diagnostics);

@@ -31,7 +31,7 @@ describe('readDesired', () => {
     const d = await readDesired(dir);
     assert.deepEqual(d.diagnostics, []);
     assert.equal(d.boxes[0]!.action, 'none');
-    assert.deepEqual(d.site!.policy, { maxConcurrent: 10, maxAttempts: 3 });
+    assert.deepEqual(d.site!.policy, { maxConcurrent: 10, maxAttempts: 3, actionTimeout: '2h', timezone: 'UTC' });
     assert.equal(d.site!.boot.ethDevice, 'eth0');
     assert.equal(d.site!.boot.nfsRoot, '/export/testbox-nfsroot');
   });
@@ -62,6 +62,13 @@ describe('readDesired', () => {
       assert.ok(hit.col >= 1);
     });
   }
+
+  test('a maintenance window that is not a cron expression, or an unknown time zone -> error on fleet.yaml', async (t) => {
+    const dir = await fleetDir(await tempDir(t), { 'fleet.yaml': { ...seedSite(), policy: { windows: ['* 22-23 * * 1-5', 'weeknights please'], timezone: 'Mars/Olympus' } } });
+    const d = await readDesired(dir);
+    assert.ok(d.diagnostics.some((x) => x.file === 'fleet.yaml' && /window 'weeknights please' must have five fields/.test(x.message)), JSON.stringify(d.diagnostics));
+    assert.ok(d.diagnostics.some((x) => x.file === 'fleet.yaml' && /unknown time zone 'Mars\/Olympus'/.test(x.message)));
+  });
 
   test('missing fleet.yaml -> error naming it', async (t) => {
     const dir = await fleetDir(await tempDir(t), { 'testboxes/a.yaml': box('a', '10.0.0.5') });

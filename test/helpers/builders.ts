@@ -13,7 +13,7 @@ export function site(policy: Partial<Site['policy']> = {}): Site {
     apiVersion: 'tbx/v1',
     kind: 'Site',
     boot: { nfsServer: '10.165.98.101', nfsRoot: '/export/testbox-nfsroot', gateway: '10.165.98.1', netmask: '255.255.254.0', ethDevice: 'eth0', ipConfig: 'static', kernel: 'maintenance-boot/vmlinuz', initrd: 'maintenance-boot/initrd.img', extraArgs: [] },
-    policy: { maxConcurrent: 10, maxAttempts: 3, ...policy },
+    policy: { maxConcurrent: 10, maxAttempts: 3, actionTimeout: '2h', timezone: 'UTC', ...policy },
   };
 }
 
@@ -53,12 +53,12 @@ export function image(device = 'sda'): ImageSummary {
 }
 
 /** An observed world; `pxe` maps IP -> file content (tbx's own or foreign). */
-export function observed(opts: { hasDefault?: boolean; pxe?: Record<string, string>; boxes?: Record<string, Partial<ObservedBox>>; comebacks?: Record<string, { ok: boolean; detail: string }>; now?: string } = {}): Observed {
+export function observed(opts: { hasDefault?: boolean; pxe?: Record<string, string>; boxes?: Record<string, Partial<ObservedBox>>; comebacks?: Record<string, { ok: boolean; detail: string }>; now?: string; pxeMtime?: string } = {}): Observed {
   const pxe = new Map(
     Object.entries(opts.pxe ?? {}).map(([ip, content]) => {
       const first = content.split('\n', 1)[0]!;
       const m = /^# managed-by: tbx box=(\S+) request=(\S+)(?: action=(\S+))?$/.exec(first);
-      return [hexIp(ip), { hex: hexIp(ip), ip, fingerprint: fingerprint(content), irregular: false, ...(m ? { owner: { box: m[1]!, request: m[2]!, ...(m[3] ? { action: m[3] } : {}) } } : {}) }];
+      return [hexIp(ip), { hex: hexIp(ip), ip, fingerprint: fingerprint(content), irregular: false, mtime: opts.pxeMtime ?? '2026-11-24T11:00:00Z', ...(m ? { owner: { box: m[1]!, request: m[2]!, ...(m[3] ? { action: m[3] } : {}) } } : {}) }];
     }),
   );
   const boxes = new Map(Object.entries(opts.boxes ?? {}).map(([ip, b]) => [ip, { images: [], diskList: { content: null, ownedByTbx: false }, ...b }]));

@@ -142,3 +142,55 @@ describe('computePlan: spooled statuses', () => {
     assert.equal(only(plan).outcome, 'done');
   });
 });
+
+describe('computePlan: guardrails', () => {
+  test('site suspended (spec.suspend) -> every box suspended, nothing changes, not even default', () => {
+    const s = { ...site(), spec: { suspend: true } };
+    const gone = testbox('tb-gone', '10.0.0.99', 'backup', 'r9');
+    const plan = computePlan(desired([A], { site: s, statuses: [status(A, 'Succeeded')] }), observed({ hasDefault: false, pxe: { '10.0.0.10': ownConfig(A), '10.0.0.99': ownConfig(gone) } }));
+    assert.deepEqual(plan.boxes.map((b) => b.outcome), ['suspended', 'suspended']);
+    assert.deepEqual(plan.boxes.flatMap((b) => b.changes), []);
+    assert.deepEqual(plan.siteChanges, []);
+    assert.match(only(plan).reason, /would: delete/);
+  });
+
+  test('outside the maintenance windows -> new request held with the next opening; in-flight keeps going', () => {
+    const s = site({ windows: ['* 22-23,0-5 * * 1-5'], timezone: 'UTC' });
+    const fresh = testbox('tb-b', '10.0.0.11', 'backup', 'b1');
+    const plan = computePlan(desired([A, fresh], { site: s }), observed({ now: '2026-11-24T12:00:00Z', pxe: { '10.0.0.10': ownConfig(A) }, boxes: { '10.0.0.10': { images: [image()] } } }));
+    assert.equal(only(plan, 'tb-a').outcome, 'keep');
+    assert.equal(only(plan, 'tb-b').outcome, 'held');
+    assert.match(only(plan, 'tb-b').reason, /next opens 2026-11-24T22:00:00Z/);
+    const night = computePlan(desired([fresh], { site: s }), observed({ now: '2026-11-24T23:30:00Z' }));
+    assert.equal(only(night, 'tb-b').outcome, 'create');
+  });
+
+  test('windows are read in the site time zone', () => {
+    const s = site({ windows: ['* 22-23 * * *'], timezone: 'Europe/Berlin' });
+    const fresh = testbox('tb-b', '10.0.0.11', 'backup', 'b1');
+    assert.equal(only(computePlan(desired([fresh], { site: s }), observed({ now: '2026-11-24T21:30:00Z' })), 'tb-b').outcome, 'create', '22:30 in Berlin');
+    assert.equal(only(computePlan(desired([fresh], { site: s }), observed({ now: '2026-11-24T23:30:00Z' })), 'tb-b').outcome, 'held', '00:30 in Berlin');
+    assert.equal(only(computePlan(desired([fresh], { site: s }), observed({ now: '2026-11-24T20:30:00Z' })), 'tb-b').outcome, 'held', '21:30 in Berlin');
+  });
+
+  test('box never reported back within actionTimeout -> Failed (Timeout) noted, config removed', () => {
+    const plan = computePlan(desired([A]), observed({ pxe: { '10.0.0.10': ownConfig(A) }, pxeMtime: '2026-11-24T09:00:00Z', now: '2026-11-24T11:00:01Z', boxes: { '10.0.0.10': { images: [image()] } } }));
+    const b = only(plan);
+    assert.equal(b.outcome, 'stalled');
+    assert.deepEqual(ops(b.changes), ['write-note', `delete-pxe ${HEX_A}`]);
+    const note = (b.changes[0] as { note: { conditions: { type: string; reason: string }[] } }).note;
+    assert.deepEqual([note.conditions[0]!.type, note.conditions[0]!.reason], ['Failed', 'Timeout']);
+  });
+
+  test('a box that keeps reporting (failed attempts) is not timed out', () => {
+    const plan = computePlan(desired([A], { statuses: [{ ...status(A, 'Failed', 1), finishedAt: '2026-11-24T10:30:00Z' }] }), observed({ pxe: { '10.0.0.10': ownConfig(A) }, pxeMtime: '2026-11-24T08:00:00Z', now: '2026-11-24T11:00:00Z', boxes: { '10.0.0.10': { images: [image()] } } }));
+    assert.equal(only(plan).outcome, 'keep');
+  });
+
+  test('request Failed on Timeout earlier -> stays ended, no new config', () => {
+    const note = { apiVersion: 'tbx/v1' as const, kind: 'TestboxNote' as const, name: 'tb-a', request: 'r1', conditions: [{ type: 'Failed', reason: 'Timeout', message: 'no result', at: '2026-11-24T11:00:00Z' }] };
+    const plan = computePlan(desired([A], { notes: [note] }), observed({ boxes: { '10.0.0.10': { images: [image()] } } }));
+    assert.equal(only(plan).outcome, 'stalled');
+    assert.deepEqual(only(plan).changes, []);
+  });
+});
