@@ -49,7 +49,13 @@ export function parseFleetFile<T>(file: string, bytes: Uint8Array, kind: Kind): 
       }),
     };
   }
-  const value: unknown = doc.toJS({ maxAliasCount: 16 });
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 16 });
+  } catch (err) {
+    // Unresolved aliases and alias bombs surface only when the document is built.
+    return { ...none, position, diagnostics: [diag(1, 1, `YAML ${(err as Error).message}`, 'yaml')] };
+  }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { ...none, position, diagnostics: [diag(1, 1, `expected a mapping with apiVersion and kind, found ${value === null ? 'an empty document' : Array.isArray(value) ? 'a list' : typeof value}`, 'schema')] };
   }
