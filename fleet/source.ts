@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import lockfile from 'proper-lockfile';
 import { firstLine, GitError, UsageError } from '../lib/errors.js';
+import { acquireLock } from '../lib/lock.js';
 import { redact } from '../lib/redact.js';
 import { gitAt } from './git.js';
 
@@ -73,16 +73,21 @@ export function cloneDirFor(stateDir: string, url: string, shallow: boolean): st
 /** Run `fn` while holding the clone's lock (waits up to about a minute for another holder). */
 export async function withCloneLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   await mkdir(dir, { recursive: true });
-  const release = await lockfile.lock(dir, {
-    lockfilePath: `${dir}.lock`,
-    stale: 120_000,
-    retries: { retries: 120, minTimeout: 50, maxTimeout: 1000, randomize: true },
-  });
+  const release = await acquireLock(dir, { lockPath: `${dir}.lock`, waitMs: 120_000, staleMs: 30_000 });
   try {
+    await clearGitLocks(dir);
     return await fn();
   } finally {
     await release().catch(() => undefined);
   }
+}
+
+/**
+ * Remove git's own lock files left by a tbx process that was killed mid-command. Safe only
+ * under the clone lock: no other tbx process runs git in this clone now.
+ */
+async function clearGitLocks(dir: string): Promise<void> {
+  for (const f of ['index.lock', 'shallow.lock', 'HEAD.lock', 'config.lock', 'packed-refs.lock']) await rm(join(dir, '.git', f), { force: true });
 }
 
 /** Clone (first time) or fetch, then hard-reset the work tree to the remote branch. Returns the branch. */
