@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { describeError, TbxError, ValidationError } from '../lib/errors.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { redact } from '../lib/redact.js';
@@ -8,8 +8,11 @@ import * as demo from './commands/demo.js';
 import * as history from './commands/history.js';
 import * as plan from './commands/plan.js';
 import * as reconcile from './commands/reconcile.js';
+import * as request from './commands/request.js';
 import * as status from './commands/status.js';
 import * as validate from './commands/validate.js';
+import { applyConfig, configPath, readConfigFile } from './config-file.js';
+import { EXIT_CODES } from './exit-codes.js';
 import { formatDiagnostics } from './views/diagnostics.js';
 
 /** Build the `tbx` command tree. */
@@ -17,14 +20,21 @@ export function buildProgram(): Command {
   const program = new Command('tbx')
     .description('GitOps for testbox imaging: reviewed git changes become PXE configs, backups and restores')
     .version(version(), '-V, --version')
-    .option('--log-level <level>', 'trace, debug, info, warn, error', process.env.TBX_LOG_LEVEL ?? 'info')
+    .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']).env('TBX_LOG_LEVEL').default('info'))
+    .addOption(new Option('--config <file>', 'config file (flags > environment > config file)').env('TBX_CONFIG').default(configPath() ?? ''))
     .showHelpAfterError()
     .exitOverride();
+  // Config file values fill what neither a flag nor an environment variable set.
+  program.hook('preAction', async (_self, action) => {
+    const path = String(program.opts().config ?? '');
+    applyConfig(program, action, await readConfigFile(path || null), path);
+  });
   let log: Logger | undefined;
   const logger = () => (log ??= createLogger({ level: program.opts().logLevel as string }));
   validate.register(program);
   plan.register(program, logger);
   reconcile.register(program, logger);
+  request.register(program);
   agent.register(program);
   status.register(program);
   history.register(program);
@@ -32,14 +42,14 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** The single top-level catch: map every error to a message and an exit code (1). */
+/** The single top-level catch: map every error to a message and an exit code (1, see docs/exit-codes.md). */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 1;
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.error;
     if (err instanceof ValidationError) {
       process.stderr.write(`${formatDiagnostics(err.diagnostics)}\n`);
       process.stderr.write(`tbx: ${err.message}\n`);
