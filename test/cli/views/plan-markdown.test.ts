@@ -24,7 +24,7 @@ test('twelve restores -> "restores 12 boxes" with the first names', () => {
 test('image from a disk of another size than the box reports -> different-hardware warning', () => {
   const p = plan(1);
   const w = reviewWarnings(p, facts(p, { diskSizes: new Map([['tb-00', new Map([['sda', 2000]])]]) }));
-  assert.ok(w.some((x) => /tb-00: box was backed up from different hardware: `sda` was taken from a 1000 B sda, the box now reports 2000 B/.test(x)), w.join('\n'));
+  assert.ok(w.some((x) => /tb-00: box was backed up from different hardware: `sda` was taken from a 1000 B sda, the box now reports 2\.0 KiB/.test(x)), w.join('\n'));
 });
 
 test('image with a generation -> the generation is shown in the image column', () => {
