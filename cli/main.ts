@@ -5,6 +5,7 @@ import { createLogger, type Logger } from '../lib/logger.js';
 import { redact } from '../lib/redact.js';
 import * as agent from './commands/agent.js';
 import * as demo from './commands/demo.js';
+import * as events from './commands/events.js';
 import * as history from './commands/history.js';
 import * as plan from './commands/plan.js';
 import * as reconcile from './commands/reconcile.js';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   agent.register(program);
   status.register(program);
   history.register(program);
+  events.register(program);
   demo.register(program);
   return program;
 }
