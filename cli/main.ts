@@ -11,6 +11,7 @@ import * as history from './commands/history.js';
 import * as init from './commands/init.js';
 import * as plan from './commands/plan.js';
 import * as reconcile from './commands/reconcile.js';
+import * as report from './commands/report.js';
 import * as request from './commands/request.js';
 import * as status from './commands/status.js';
 import * as validate from './commands/validate.js';
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   status.register(program);
   history.register(program);
   events.register(program);
+  report.register(program);
   demo.register(program);
   return program;
 }
