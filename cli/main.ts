@@ -4,6 +4,7 @@ import { describeError, TbxError, ValidationError } from '../lib/errors.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { redact } from '../lib/redact.js';
 import * as agent from './commands/agent.js';
+import * as completion from './commands/completion.js';
 import * as demo from './commands/demo.js';
 import * as doctor from './commands/doctor.js';
 import * as events from './commands/events.js';
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   events.register(program);
   report.register(program);
   demo.register(program);
+  completion.register(program);
   return program;
 }
 
