@@ -69,6 +69,7 @@ test('reconcile --watch --metrics-listen -> GET /metrics serves the last pass; S
     env: { TBX_FLEET: repo.bare, TBX_TFTP_ROOT: shares.tftp, TBX_BACKUP_ROOT: shares.backup, TBX_STATE_DIR: shares.state, TBX_CONFIG: '', TBX_LOG_LEVEL: 'info', TBX_LOG_FORMAT: 'json' },
     reject: false,
   });
+  t.after(() => void child.kill('SIGKILL'));
   let err = '';
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no port; stderr:\n${err}`)), 20_000);

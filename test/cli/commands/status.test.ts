@@ -74,6 +74,7 @@ test('status colours phases only when asked: FORCE_COLOR paints, NO_COLOR wins, 
 test('status --watch -> prints again when progress moves, ends cleanly on SIGINT', async (t) => {
   const { env, shares } = await site(t);
   const child = execa(process.execPath, [tbxBin(), 'status', '--watch', '--interval', '0.3'], { env: { ...env, TBX_CONFIG: '', TBX_LOG_LEVEL: 'warn' }, reject: false });
+  t.after(() => void child.kill('SIGKILL'));
   let out = '';
   const waitFor = (re: RegExp) =>
     new Promise<void>((resolve, reject) => {
