@@ -3,17 +3,11 @@ import type { Command, Option } from 'commander';
 import { parse } from 'yaml';
 import { UsageError } from '../lib/errors.js';
 
-/** Where tbx reads its site configuration unless TBX_CONFIG names another file. */
+/** Where tbx reads its site configuration unless --config or TBX_CONFIG names another file (TBX_CONFIG= turns it off). */
 export const DEFAULT_CONFIG_PATH = '/etc/tbx/config.yaml';
 
 /** A config file's values, keyed by flag name without the dashes (`state-dir`). */
 export type ConfigValues = Record<string, unknown>;
-
-/** The config file in force: `$TBX_CONFIG` if set (empty disables it), else /etc/tbx/config.yaml. */
-export function configPath(env: NodeJS.ProcessEnv = process.env): string | null {
-  if (env.TBX_CONFIG === undefined) return DEFAULT_CONFIG_PATH;
-  return env.TBX_CONFIG === '' ? null : env.TBX_CONFIG;
-}
 
 /**
  * Read a config file: a YAML mapping of flag names to values. A missing file is an empty

@@ -16,7 +16,7 @@ import * as report from './commands/report.js';
 import * as request from './commands/request.js';
 import * as status from './commands/status.js';
 import * as validate from './commands/validate.js';
-import { applyConfig, configPath, readConfigFile } from './config-file.js';
+import { applyConfig, DEFAULT_CONFIG_PATH, readConfigFile } from './config-file.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { formatDiagnostics } from './views/diagnostics.js';
 
@@ -26,7 +26,7 @@ export function buildProgram(): Command {
     .description('GitOps for testbox imaging: reviewed git changes become PXE configs, backups and restores')
     .version(version(), '-V, --version')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']).env('TBX_LOG_LEVEL').default('info'))
-    .addOption(new Option('--config <file>', 'config file (flags > environment > config file)').env('TBX_CONFIG').default(configPath() ?? ''))
+    .addOption(new Option('--config <file>', 'config file (flags > environment > config file)').env('TBX_CONFIG').default(DEFAULT_CONFIG_PATH))
     .showHelpAfterError()
     .exitOverride();
   // Config file values fill what neither a flag nor an environment variable set.
@@ -49,6 +49,16 @@ export function buildProgram(): Command {
   report.register(program);
   demo.register(program);
   completion.register(program);
+  program
+    .command('man', { hidden: true })
+    .description('write the man-page style docs (docs/tbx*.1.md) from the command tree')
+    .requiredOption('--out <dir>', 'directory to write into')
+    .action(async (opts: { out: string }) => {
+      const { writeFile } = await import('node:fs/promises');
+      const { join } = await import('node:path');
+      const { manPages } = await import('./man-pages.js');
+      for (const p of manPages(program)) await writeFile(join(opts.out, p.file), p.text);
+    });
   return program;
 }
 

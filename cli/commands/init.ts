@@ -9,7 +9,10 @@ import { table } from '../views/table.js';
 
 /** `tbx init site` and `tbx init fleet`: set up a storage server's shares and a new fleet repo. */
 export function register(program: Command): void {
-  const init = program.command('init').description('set up a site: the storage server\'s shares (site) or a new fleet repo (fleet)');
+  const init = program
+    .command('init')
+    .description('set up a site: the storage server\'s shares (site) or a new fleet repo (fleet)')
+    .addHelpText('after', '\nExamples:\n  tbx init site --tftp /export/testbox-tftp --backup /export/testbox-backup\n  tbx init fleet ~/fleet --nfs-server 10.42.1.1');
   init
     .command('site')
     .description("prepare the TFTP and backup shares: PXELINUX and its modules, pxelinux.cfg/default, the backup marker")
