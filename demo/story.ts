@@ -19,7 +19,7 @@ export type Say = (text: string) => void;
 export async function runStory(site: DemoSite, say: Say): Promise<void> {
   const env = { TBX_FLEET: site.bare, TBX_TFTP_ROOT: site.tftp, TBX_BACKUP_ROOT: site.backup, TBX_STATE_DIR: site.state, TBX_LOG_LEVEL: 'info', TBX_LOG_FORMAT: 'pretty', NO_COLOR: '1' };
   const tbx = async (args: string[], expectCodes = [0], extraEnv: Record<string, string> = {}) => {
-    say(`$ tbx ${args.join(' ')}`);
+    say(`$ tbx ${args.map((a) => (/[\s'"]/.test(a) ? `'${a.replace(/'/g, "'\\''")}'` : a)).join(' ')}`);
     const r = await execa(process.execPath, [tbxBin(), ...args], { env: { ...env, ...extraEnv }, reject: false, all: true });
     if (r.all) say(indent(r.all));
     if (!expectCodes.includes(r.exitCode ?? -1)) throw new Error(`tbx ${args.join(' ')} exited ${r.exitCode}, expected ${expectCodes.join(' or ')}`);
