@@ -65,3 +65,26 @@ test('agent backup through a PXE boot -> progress.json ends done with every byte
   assert.equal(rec.bytesDone, 8 * 1024 * 1024);
   assert.equal(rec.percent, 100);
 });
+
+test('progress on a terminal -> a bar with the device, percentage, bytes and rate; none on a pipe', async (t) => {
+  const root = await tempDir(t);
+  await mkdir(join(root, '10.0.0.6'));
+  const { log } = capture();
+  const draw = async (isTTY: boolean) => {
+    const tty = Object.assign(new PassThrough(), { isTTY, columns: 120, cursorTo: (_x: number, _y?: number, cb?: () => void) => (cb?.(), true), clearLine: (_d: number, cb?: () => void) => (cb?.(), true), moveCursor: () => true });
+    let text = '';
+    tty.on('data', (b: Buffer) => (text += b.toString()));
+    let clock = 0;
+    const rep = createProgressReporter({ backupRoot: root, ip: '10.0.0.6', name: 'tb-b', request: 'r', action: 'restore', attempt: 1 }, log, { now: () => clock, tty: tty as unknown as NodeJS.WriteStream });
+    const d = rep.disk('sdb', 1, 1);
+    for (let i = 1; i <= 4; i++) {
+      clock += 1000;
+      d.update(i * 256 * 1024 * 1024, 1024 * 1024 * 1024);
+    }
+    await d.end();
+    return text;
+  };
+  const bar = await draw(true);
+  assert.match(bar, /sdb \[.*\] 100% \| 1\.0 GiB \/ 1\.0 GiB \| 256\.0 MiB\/s/);
+  assert.equal(await draw(false), '');
+});
