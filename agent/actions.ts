@@ -4,6 +4,7 @@ import type { DiskResult, ImageStore, ImageSummary } from '../imaging/store.js';
 import type { DiskReport } from '../schema/types.js';
 import { openDisk, type DiskPaths } from './disks.js';
 import { AgentFailure, EXIT } from './exit-codes.js';
+import type { ProgressReporter } from './progress.js';
 import type { SeedLog } from './seed-log.js';
 
 /** What the imaging actions work with. */
@@ -17,6 +18,8 @@ export interface ActionDeps {
   writeStore: ImageStore;
   seedLog: SeedLog;
   log: Logger;
+  /** Where bytes-moved reports go (progress.json, log lines, console bar); optional. */
+  progress?: ProgressReporter;
 }
 
 /**
@@ -31,7 +34,7 @@ export async function backupDisks(action: 'backup' | 'backup-again', deps: Actio
     deps.seedLog.info(`${deps.boxDir}/${img.ref} already exists`);
   }
   const reports: DiskReport[] = [];
-  for (const name of deps.disks) {
+  for (const [index, name] of deps.disks.entries()) {
     const disk = await openDisk(name, deps.paths);
     if (!disk) {
       deps.seedLog.info(`Skipping /dev/${name} as it either doesn't exist or isn't a block device`);
@@ -39,7 +42,9 @@ export async function backupDisks(action: 'backup' | 'backup-again', deps: Actio
     }
     deps.seedLog.info(`Backing up /dev/${name} (${disk.size} bytes) to ${deps.boxDir} as ${deps.writeStore.format}...`);
     try {
-      const r = await deps.writeStore.backup(disk, deps.boxDir, { replace: action === 'backup-again', log: deps.log.child({ disk: name }) });
+      const p = deps.progress?.disk(name, index + 1, deps.disks.length);
+      const r = await deps.writeStore.backup(disk, deps.boxDir, { replace: action === 'backup-again', log: deps.log.child({ disk: name }), ...(p ? { progress: p.update } : {}) });
+      await p?.end();
       deps.seedLog.info(`Successfully backed up /dev/${name} to ${deps.boxDir}/${r.image}: ${r.bytes} bytes, sha256 ${r.sha256}, ${r.seconds.toFixed(1)} s`);
       reports.push(toReport(r));
     } catch (err) {
@@ -58,7 +63,7 @@ export async function backupDisks(action: 'backup' | 'backup-again', deps: Actio
 export async function restoreDisks(deps: ActionDeps): Promise<DiskReport[]> {
   const images = new Map((await newestImages(deps)).map((i) => [i.device, i]));
   const reports: DiskReport[] = [];
-  for (const name of deps.disks) {
+  for (const [index, name] of deps.disks.entries()) {
     const disk = await openDisk(name, deps.paths);
     if (!disk) {
       deps.seedLog.info(`Skipping /dev/${name} as it either doesn't exist or isn't a block device.`);
@@ -72,7 +77,9 @@ export async function restoreDisks(deps: ActionDeps): Promise<DiskReport[]> {
     deps.seedLog.info(`Restoring ${deps.boxDir}/${image.ref} onto /dev/${name}...`);
     const store = deps.stores.find((s) => s.format === image.format)!;
     try {
-      const r = await store.restore(image, disk, deps.boxDir, { log: deps.log.child({ disk: name }) });
+      const p = deps.progress?.disk(name, index + 1, deps.disks.length);
+      const r = await store.restore(image, disk, deps.boxDir, { log: deps.log.child({ disk: name }), ...(p ? { progress: p.update } : {}) });
+      await p?.end();
       deps.seedLog.info(`Successfully restored ${deps.boxDir}/${image.ref} onto /dev/${name}: ${r.bytes} bytes, sha256 ${r.sha256}, ${r.seconds.toFixed(1)} s`);
       reports.push(toReport(r));
     } catch (err) {

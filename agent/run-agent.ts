@@ -15,6 +15,7 @@ import { backupDisks, restoreDisks } from './actions.js';
 import { kernelIpOf, parseBootArgs, readCmdline, type BootArgs } from './cmdline.js';
 import { listDisks, type DiskPaths } from './disks.js';
 import { AgentFailure, EXIT } from './exit-codes.js';
+import { createProgressReporter, type ProgressReporter } from './progress.js';
 import { identifyIp, lookupHostname } from './identity.js';
 import { writeFinderFiles, writeInfoFile, writeInfoZip, type InfoPaths } from './info.js';
 import { reportStatus, type ReportTarget } from './report.js';
@@ -66,6 +67,7 @@ interface Session {
 export async function runAgent(o: AgentOptions): Promise<number> {
   const seedLog = new SeedLog(o.now, o.console);
   const s: Session = {};
+  let progress: ProgressReporter | undefined;
   try {
     const tokens = await readCmdline(o.cmdlineFile);
     s.ip = identifyIp(o.ip, kernelIpOf(tokens));
@@ -98,7 +100,8 @@ export async function runAgent(o: AgentOptions): Promise<number> {
     }
     await writeFinderFiles(s.boxDir, s.ip, hex, s.host);
     const disks = await listDisks(s.boxDir, o, seedLog);
-    const deps = { boxDir: s.boxDir, disks, paths: o, stores: o.stores, writeStore: o.writeStore, seedLog, log: o.log };
+    progress = createProgressReporter({ backupRoot: o.backupRoot, ip: s.ip, name: s.boot.name ?? null, request: s.boot.request ?? null, action, attempt: s.attempt }, o.log, { tty: process.stderr });
+    const deps = { boxDir: s.boxDir, disks, paths: o, stores: o.stores, writeStore: o.writeStore, seedLog, log: o.log, progress };
     let reports: DiskReport[] = [];
     switch (action) {
       case 'backup':
@@ -118,6 +121,7 @@ export async function runAgent(o: AgentOptions): Promise<number> {
         throw new AgentFailure(EXIT.internal, `Huh? MY_ACTION='${String(action)}'`);
     }
     seedLog.info(`'${action}' - done`);
+    await progress.finish('done');
     const stored = await report(o, s, seedLog, 'Succeeded', `${action} of ${reports.length ? reports.map((r) => r.device).join(', ') : 'box info'} done`, reports);
     // Without a durable status the next pass would write the config again: keep it and fail.
     if (stored === false) throw new AgentFailure(EXIT.internal, 'the result could not be stored on the share or in git; keeping the PXE config');
@@ -129,6 +133,7 @@ export async function runAgent(o: AgentOptions): Promise<number> {
   } catch (err) {
     const code = err instanceof AgentFailure ? err.code : EXIT.internal;
     seedLog.error(describeError(err));
+    await progress?.finish('failed');
     o.log.error({ code, err: describeError(err) }, 'maintenance action failed');
     if (code !== EXIT.staleBoot) await report(o, s, seedLog, 'Failed', describeError(err), undefined, code).catch(() => false);
     if (o.reboot) {

@@ -32,3 +32,12 @@ export async function mergePullRequest(checkout: string, pr: PullRequest): Promi
   await git(checkout, ['merge', '--quiet', '--no-ff', '-m', `Merge pull request #${pr.number} from lab/${pr.branch}\n\n${pr.title}`, pr.branch], PEOPLE.bob);
   await git(checkout, ['push', '--quiet', 'origin', 'main'], PEOPLE.bob);
 }
+
+/** Merge a branch someone already pushed (e.g. by `tbx request --push`) as pull request `number`, as Bob. */
+export async function mergeBranch(checkout: string, pr: { number: number; branch: string; title: string }): Promise<void> {
+  await git(checkout, ['fetch', '--quiet', 'origin'], PEOPLE.bob);
+  await git(checkout, ['checkout', '--quiet', 'main']);
+  await git(checkout, ['pull', '--quiet', '--ff-only', 'origin', 'main'], PEOPLE.bob);
+  await git(checkout, ['merge', '--quiet', '--no-ff', '-m', `Merge pull request #${pr.number} from lab/${pr.branch}\n\n${pr.title}`, `origin/${pr.branch}`], PEOPLE.bob);
+  await git(checkout, ['push', '--quiet', 'origin', 'main'], PEOPLE.bob);
+}

@@ -3,6 +3,7 @@ import { execa } from 'execa';
 import { tbxBin } from '../lib/package-root.js';
 import { breakDisk, sha256Of } from './disks.js';
 import { pxeBoot, type SimBox } from './pxe-boot.js';
+import { placeMaintenanceBoot, runDay2 } from './day2.js';
 import { mergePullRequest } from './pull-request.js';
 import type { DemoSite } from './site.js';
 
@@ -17,9 +18,9 @@ export type Say = (text: string) => void;
  */
 export async function runStory(site: DemoSite, say: Say): Promise<void> {
   const env = { TBX_FLEET: site.bare, TBX_TFTP_ROOT: site.tftp, TBX_BACKUP_ROOT: site.backup, TBX_STATE_DIR: site.state, TBX_LOG_LEVEL: 'info', TBX_LOG_FORMAT: 'pretty', NO_COLOR: '1' };
-  const tbx = async (args: string[], expectCodes = [0]) => {
-    say(`$ tbx ${args.join(' ')}`);
-    const r = await execa(process.execPath, [tbxBin(), ...args], { env, reject: false, all: true });
+  const tbx = async (args: string[], expectCodes = [0], extraEnv: Record<string, string> = {}) => {
+    say(`$ tbx ${args.map((a) => (/[\s'"]/.test(a) ? `'${a.replace(/'/g, "'\\''")}'` : a)).join(' ')}`);
+    const r = await execa(process.execPath, [tbxBin(), ...args], { env: { ...env, ...extraEnv }, reject: false, all: true });
     if (r.all) say(indent(r.all));
     if (!expectCodes.includes(r.exitCode ?? -1)) throw new Error(`tbx ${args.join(' ')} exited ${r.exitCode}, expected ${expectCodes.join(' or ')}`);
     return r;
@@ -80,6 +81,9 @@ export async function runStory(site: DemoSite, say: Say): Promise<void> {
   say(`$ git -C ${site.admin} pull -q && git -C ${site.admin} log --oneline --graph`);
   await execa('git', ['-C', site.admin, 'pull', '--quiet', '--ff-only']);
   say(indent((await execa('git', ['-C', site.admin, 'log', '--oneline', '--graph'])).stdout));
+
+  await placeMaintenanceBoot(site.tftp);
+  await runDay2(site, say, { tbx, boot });
 }
 
 function indent(text: string, n = 4): string {

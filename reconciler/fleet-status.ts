@@ -2,6 +2,7 @@ import type { Desired } from '../fleet/read-desired.js';
 import type { ImageStore } from '../imaging/store.js';
 import { hexIp } from '../lib/hex-ip.js';
 import { currentConditions } from './notes.js';
+import { readProgress, type ProgressRecord } from '../share/progress-file.js';
 import { observe } from './observe.js';
 import { newer, requestState } from './request-state.js';
 
@@ -15,7 +16,10 @@ export interface BoxStatusRow {
   phase: string;
   attempt: number | null;
   message: string | null;
+  startedAt: string | null;
   finishedAt: string | null;
+  /** Live imaging progress of the current request while it is Running (from progress.json). */
+  progress: ProgressRecord | null;
   /** Newest image time and total bytes on the share. */
   lastBackup: string | null;
   backupBytes: number | null;
@@ -37,7 +41,7 @@ export async function fleetStatus(desired: Desired, options: { tftpRoot?: string
     { tftpRoot: options.tftpRoot ?? '/nonexistent', backupRoot: options.backupRoot, stores: options.stores },
   );
   const maxAttempts = desired.site?.policy.maxAttempts ?? 3;
-  return desired.boxes.map((box) => {
+  return Promise.all(desired.boxes.map(async (box) => {
     const share = observed.boxes.get(box.ip);
     const git = desired.statuses.get(box.name);
     const state = requestState(box, git, share?.spooled, maxAttempts);
@@ -45,6 +49,8 @@ export async function fleetStatus(desired: Desired, options: { tftpRoot?: string
     const phase = state.stalled ? 'Stalled' : box.action === 'none' ? (last ? last.phase : '-') : (state.status?.phase ?? 'Pending');
     const images = share?.images ?? [];
     const pxe = observed.pxe.get(hexIp(box.ip));
+    const live = phase === 'Running' ? await readProgress(options.backupRoot, box.ip) : undefined;
+    const progress = live && live.request === (box.request ?? null) && live.action === box.action && live.state === 'running' ? live : null;
     return {
       name: box.name,
       ip: box.ip,
@@ -53,7 +59,9 @@ export async function fleetStatus(desired: Desired, options: { tftpRoot?: string
       phase,
       attempt: last?.attempt ?? null,
       message: last?.message ?? null,
+      startedAt: last?.startedAt ?? null,
       finishedAt: last?.finishedAt ?? null,
+      progress,
       lastBackup: images.length ? images.map((i) => i.createdAt ?? '').sort().at(-1) || null : null,
       backupBytes: images.length ? images.reduce((n, i) => n + i.storedBytes, 0) : null,
       pxe: options.tftpRoot === undefined ? 'unknown' : !pxe ? 'none' : pxe.owner && !pxe.irregular ? 'active' : 'foreign',
@@ -61,5 +69,5 @@ export async function fleetStatus(desired: Desired, options: { tftpRoot?: string
       labels: box.labels ?? {},
       conditions: currentConditions(box, desired.notes.get(box.name)),
     };
-  });
+  }));
 }

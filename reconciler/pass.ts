@@ -42,6 +42,8 @@ export interface PassResult {
   revision: string | null;
   plan?: Plan;
   apply?: ApplyResult;
+  /** The desired state the plan was computed from (for observers after the pass: metrics, notifications). */
+  desired?: Desired;
   diagnostics: Diagnostic[];
   durationMs: number;
 }
@@ -76,12 +78,12 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
     await assertTftpShare(options.tftpRoot);
     await assertBackupShare(options.backupRoot);
     const plan = await planFor(desired, options);
-    if (options.dryRun) return finish({ outcome: 'planned', revision: desired.revision, plan, diagnostics: plan.diagnostics });
+    if (options.dryRun) return finish({ outcome: 'planned', revision: desired.revision, plan, desired, diagnostics: plan.diagnostics });
     const commit: GitWriter = checkout.inPlace
       ? null
       : (changes, message) => commitFiles({ dir: checkout.dir, url: options.fleet, ...(options.branch ? { branch: options.branch } : {}) }, changes, message, RECONCILER_AUTHOR);
     const apply = await applyPlan(plan, { tftpRoot: options.tftpRoot, backupRoot: options.backupRoot, commit, log });
-    return finish({ outcome: 'applied', revision: desired.revision, plan, apply, diagnostics: plan.diagnostics });
+    return finish({ outcome: 'applied', revision: desired.revision, plan, apply, desired, diagnostics: plan.diagnostics });
   } finally {
     await release?.().catch(() => undefined);
   }

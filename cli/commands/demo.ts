@@ -10,7 +10,10 @@ export function register(program: Command): void {
   program
     .command('demo')
     .description('run the tbx story on a throwaway site in a temp dir (no servers, no real disks)')
-    .addHelpText('after', '\nBuilds a bare fleet repo from fleet/example/, a TFTP root, a backup share and file-backed disks,\nthen backs up every box, breaks a disk, merges a restore request and restores it bit for bit.')
+    .addHelpText(
+      'after',
+      '\nBuilds a bare fleet repo from fleet/example/, a TFTP root, a backup share and file-backed disks,\nthen backs up every box, breaks a disk, merges a restore request and restores it bit for bit.\nDay 2 follows on the same site: init site, doctor, request, plan --format markdown, reconcile with\nmetrics and a webhook, status, events, history and report.\n\nExamples:\n  tbx demo\n  tbx demo > demo.log    # the README\'s Day 2 section is pasted from such a run',
+    )
     .action(async () => {
       const started = Date.now();
       const root = await mkdtemp(join(tmpdir(), 'tbx-demo-'));

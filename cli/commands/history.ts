@@ -1,19 +1,42 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { boxHistory } from '../../fleet/history.js';
+import { readDesired } from '../../fleet/read-desired.js';
 import { openFleet } from '../../fleet/source.js';
+import { allStores } from '../../imaging/stores.js';
+import { UsageError } from '../../lib/errors.js';
+import { boxDir } from '../../share/layout.js';
 import { JSON_OUT, siteOptions, withSiteOptions } from '../options.js';
-import { renderHistoryText } from '../views/history-view.js';
+import { renderHistoryText, type BoxHistoryView } from '../views/history-view.js';
 
-/** `tbx history <box>`: who asked for what and when, who merged it, and the result, from git. */
+/** `tbx history <box>`: who asked for what and when, who approved it, what happened, and the images that exist. */
 export function register(program: Command): void {
-  withSiteOptions(program.command('history').description("a box's requests from git: who asked, who merged, what happened"), { shares: false })
+  withSiteOptions(program.command('history').description("a box's requests from git (who asked, who approved, what the agent did) and its images"), { shares: false })
+    .addOption(new Option('--backup <dir>', 'backup share root: also list the images that exist for the box').env('TBX_BACKUP_ROOT'))
     .argument('<box>', 'testbox name')
     .addOption(JSON_OUT())
-    .addHelpText('after', '\nExamples:\n  tbx history tb-linux-01 --fleet ssh://git.lab/fleet.git\n  tbx history tb-linux-01 --fleet . --json')
+    .addHelpText(
+      'after',
+      `
+"approved" is the author of the merge commit that brought the request into the followed
+branch (the reviewer who merged the pull request). Each attempt shows when the agent
+started and finished, the result and the sha256 of every disk it read or wrote.
+
+Examples:
+  tbx history tb-linux-01 --fleet ssh://git.lab/fleet.git --backup /srv/testbox-backup
+  tbx history tb-linux-01 --fleet . --json | jq '.requests[-1].results'`,
+    )
     .action(async (box: string, opts: Record<string, unknown>) => {
       const site = siteOptions(opts, ['fleet']);
       const checkout = await openFleet(site.fleet, { stateDir: site.stateDir, mode: 'read', ...(site.branch ? { branch: site.branch } : {}) });
-      const history = await boxHistory(checkout.dir, box);
-      process.stdout.write(`${opts.json ? JSON.stringify(history, null, 2) : renderHistoryText(box, history)}\n`);
+      const requests = await boxHistory(checkout.dir, box);
+      const view: BoxHistoryView = { box, ip: null, requests, images: null };
+      const desired = await readDesired(checkout.dir, checkout.revision);
+      const current = desired.boxes.find((b) => b.name === box);
+      if (!current && !requests.length) throw new UsageError(`no testbox ${box} in the fleet, now or in its history`);
+      view.ip = current?.ip ?? null;
+      if (typeof opts.backup === 'string' && opts.backup && current) {
+        view.images = (await Promise.all(allStores().map((s) => s.list(boxDir(String(opts.backup), current.ip))))).flat();
+      }
+      process.stdout.write(`${opts.json ? JSON.stringify(view, null, 2) : renderHistoryText(view)}\n`);
     });
 }

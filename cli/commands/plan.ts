@@ -1,23 +1,56 @@
 import type { Command } from 'commander';
+import { Option } from 'commander';
+import type { ImageStore } from '../../imaging/store.js';
 import { allStores } from '../../imaging/stores.js';
 import { ValidationError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { allChanges } from '../../reconciler/plan-types.js';
 import { runPass } from '../../reconciler/pass.js';
-import { JSON_OUT, siteOptions, trustOptions, withSiteOptions, withTrustOptions } from '../options.js';
+import { reportedDiskSizes } from '../../share/info-file.js';
+import { boxDir } from '../../share/layout.js';
+import { EXIT_CODES } from '../exit-codes.js';
+import { siteOptions, trustOptions, withSiteOptions, withTrustOptions } from '../options.js';
+import { renderPlanMarkdown, type ReviewFacts } from '../views/plan-markdown.js';
 import { renderPlanJson, renderPlanText } from '../views/plan-view.js';
 
 /** `tbx plan`: what a pass would do; changes nothing. Exit 0 no changes, 2 changes pending, 1 error. */
 export function register(program: Command, logger: () => Logger): void {
   withTrustOptions(withSiteOptions(program.command('plan').description('show what a reconcile pass would do, without changing anything')))
-    .addOption(JSON_OUT())
-    .addHelpText('after', '\nExamples:\n  tbx plan --fleet git@git.lab:fleet.git --tftp /srv/tftp --backup /srv/backup\n  tbx plan --fleet . --json   # in a PR check, on the checked-out merge commit\n\nExit codes: 0 no changes, 2 changes pending, 1 error (e.g. invalid fleet).')
+    .addOption(new Option('--format <format>', 'output format; markdown is for a pull request comment').choices(['text', 'json', 'markdown']).default('text'))
+    .addOption(new Option('--json', 'same as --format json').hideHelp())
+    .addOption(new Option('--max-image-age <days>', 'markdown: warn when a restore uses an older image').default('30'))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  tbx plan --fleet git@git.lab:fleet.git --tftp /srv/tftp --backup /srv/backup
+  tbx plan --fleet . --format markdown > plan.md   # in a PR check, on the checked-out merge commit
+  tbx plan --fleet . --format json | jq '.boxes[] | select(.outcome == "blocked")'
+
+Exit codes: 0 no changes, 2 changes pending, 1 error (e.g. invalid fleet).`,
+    )
     .action(async (opts: Record<string, unknown>) => {
       const site = siteOptions(opts, ['fleet', 'tftp', 'backup']);
-      const result = await runPass({ fleet: site.fleet, tftpRoot: site.tftp, backupRoot: site.backup, stateDir: site.stateDir, ...(site.branch ? { branch: site.branch } : {}), stores: allStores(), log: logger(), dryRun: true, trust: trustOptions(opts) });
+      const format = opts.json ? 'json' : String(opts.format);
+      const stores = allStores();
+      const result = await runPass({ fleet: site.fleet, tftpRoot: site.tftp, backupRoot: site.backup, stateDir: site.stateDir, ...(site.branch ? { branch: site.branch } : {}), stores, log: logger(), dryRun: true, trust: trustOptions(opts) });
       if (result.outcome === 'invalid') throw new ValidationError(result.diagnostics);
       const plan = result.plan!;
-      process.stdout.write(`${opts.json ? renderPlanJson(plan) : renderPlanText(plan, site.fleet)}\n`);
-      process.exitCode = allChanges(plan).length ? 2 : 0;
+      let text: string;
+      if (format === 'json') text = renderPlanJson(plan);
+      else if (format === 'markdown') text = renderPlanMarkdown(plan, site.fleet, await reviewFacts(result.desired!, site.backup, stores, Number(opts.maxImageAge)));
+      else text = renderPlanText(plan, site.fleet);
+      process.stdout.write(`${text}\n`);
+      process.exitCode = allChanges(plan).length ? EXIT_CODES.changes : EXIT_CODES.ok;
     });
+}
+
+async function reviewFacts(desired: ReviewFacts['desired'], backupRoot: string, stores: ImageStore[], maxImageAgeDays: number): Promise<ReviewFacts> {
+  const images: ReviewFacts['images'] = new Map();
+  const diskSizes: ReviewFacts['diskSizes'] = new Map();
+  for (const b of desired.boxes) {
+    images.set(b.name, (await Promise.all(stores.map((s) => s.list(boxDir(backupRoot, b.ip))))).flat());
+    diskSizes.set(b.name, await reportedDiskSizes(backupRoot, b.ip));
+  }
+  return { desired, images, diskSizes, now: new Date(), maxImageAgeDays };
 }

@@ -1,26 +1,60 @@
 import type { RequestHistory } from '../../fleet/history.js';
+import type { ImageSummary } from '../../imaging/store.js';
+import { humanBytes, shortTime } from './format.js';
+import { table } from './table.js';
 
-/** `tbx history <box>` for a terminal: one block per request, oldest first. */
-export function renderHistoryText(name: string, history: RequestHistory[]): string {
-  if (!history.length) return `${name}: no requests in the fleet repo's history.`;
+/** What `tbx history` shows for one box: its requests from git and, with --backup, its images. */
+export interface BoxHistoryView {
+  box: string;
+  ip: string | null;
+  requests: RequestHistory[];
+  /** Images on the share (null: the share was not given); `generation` when the store records one. */
+  images: (ImageSummary & { generation?: number })[] | null;
+}
+
+/** `tbx history <box>` for a terminal: one block per request, oldest first, then the images. */
+export function renderHistoryText(v: BoxHistoryView): string {
+  const out: string[] = [`History of ${v.box}${v.ip ? ` (${v.ip})` : ''}`, ''];
+  if (!v.requests.length) out.push('No requests in the fleet repo\'s history.', '');
   const when = (iso: string) => iso.replace('T', ' ').replace(/(:\d\d)([+-]\d\d:\d\d|Z)$/, '$1');
   const who = (c: { author: string; email: string }) => `${c.author} <${c.email}>`;
-  const out: string[] = [`History of ${name}`, ''];
-  for (const r of history) {
+  for (const r of v.requests) {
     out.push(`request ${r.request}: ${r.action}`);
-    out.push(`  asked    ${when(r.asked.date)}  by ${who(r.asked)}  ${r.asked.commit.slice(0, 10)} "${r.asked.subject}"`);
-    if (r.merged) out.push(`  merged   ${when(r.merged.date)}  by ${who(r.merged)}  ${r.merged.commit.slice(0, 10)}${r.merged.pr ? ` PR ${r.merged.pr}` : ''} "${r.merged.subject}"`);
-    else out.push('  merged   (pushed directly, no merge commit)');
+    out.push(`  asked      ${when(r.asked.date)}  by ${who(r.asked)}  ${r.asked.commit.slice(0, 10)} "${r.asked.subject}"`);
+    if (r.merged) out.push(`  approved   ${when(r.merged.date)}  by ${who(r.merged)}  merge ${r.merged.commit.slice(0, 10)}${r.merged.pr ? `  PR ${r.merged.pr}` : ''}`);
+    else out.push('  approved   - (pushed directly, no merge commit)');
     for (const res of r.results) {
       const s = res.status;
-      out.push(`  attempt ${s.attempt}  ${s.phase.padEnd(9)} started ${when(s.startedAt)}${s.finishedAt ? `, finished ${when(s.finishedAt)}` : ''}${res.forwarded ? ' (forwarded from the share)' : ''}  ${res.commit.slice(0, 10)}`);
-      if (s.message) out.push(`             ${s.message}`);
-      for (const d of s.disks ?? []) out.push(`             ${d.device}: ${d.bytes} bytes in ${d.seconds}s, sha256 ${d.sha256}`);
+      out.push(`  attempt ${String(s.attempt).padEnd(2)} ${s.phase.padEnd(9)} agent started ${when(s.startedAt)}${s.finishedAt ? `, finished ${when(s.finishedAt)}` : ''}${res.forwarded ? ' (forwarded from the share)' : ''}  ${res.commit.slice(0, 10)}`);
+      if (s.message) out.push(`               ${s.message}`);
+      for (const d of s.disks ?? []) out.push(`               ${d.device}: ${humanBytes(d.bytes)} in ${d.seconds}s${d.image ? ` (${d.image})` : ''}, sha256 ${d.sha256}`);
     }
-    for (const n of r.notes) out.push(`  ${n.condition.toLowerCase().padEnd(8)} ${when(n.date)}  ${n.message}`);
+    for (const n of r.notes) out.push(`  ${n.condition.toLowerCase().padEnd(10)} ${when(n.date)}  ${n.message}`);
     const last = r.results.at(-1)?.status;
-    out.push(`  result   ${r.notes.some((n) => n.condition === 'Stalled') ? 'Stalled' : (last?.phase ?? 'pending (no report yet)')}`);
+    out.push(`  result     ${r.notes.some((n) => n.condition === 'Stalled') ? 'Stalled' : (last?.phase ?? 'pending (no report yet)')}`);
     out.push('');
   }
+  if (v.images) {
+    out.push(`Images on the backup share${v.ip ? ` (${v.ip}/)` : ''}:`);
+    if (!v.images.length) out.push('  none');
+    else {
+      const digest = (i: ImageSummary) => i.sha256 ?? lastDigest(v.requests, i) ?? '-';
+      const rows = v.images.map((i) => [i.device, i.generation === undefined ? '-' : String(i.generation), i.ref, i.createdAt ? shortTime(i.createdAt) : '-', humanBytes(i.storedBytes), digest(i)]);
+      out.push(...table(['DEVICE', 'GEN', 'IMAGE', 'TAKEN', 'STORED', 'SHA256 (RAW DISK)'], rows).split('\n').map((l) => `  ${l}`));
+    }
+  }
   return out.join('\n').trimEnd();
+}
+
+/** The raw-disk digest a successful backup reported for this image, newest first. */
+function lastDigest(requests: RequestHistory[], img: ImageSummary): string | undefined {
+  for (const r of [...requests].reverse()) {
+    for (const res of [...r.results].reverse()) {
+      const s = res.status;
+      if (s.phase !== 'Succeeded' || !s.action.startsWith('backup')) continue;
+      const d = s.disks?.find((x) => x.device === img.device && (!x.image || x.image === img.ref));
+      if (d) return d.sha256;
+    }
+  }
+  return undefined;
 }

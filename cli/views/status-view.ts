@@ -1,34 +1,63 @@
+import { stringify } from 'yaml';
 import type { BoxStatusRow } from '../../reconciler/fleet-status.js';
+import { painter, paintPhase, type Paint } from './color.js';
+import { humanBytes, humanDuration, shortTime } from './format.js';
 import { table } from './table.js';
 
-/** `tbx status` as a table, one row per box. */
-export function renderStatusText(rows: BoxStatusRow[]): string {
+export { humanBytes } from './format.js';
+
+/** How `tbx status` prints: `table` (default), `wide` (more columns), `json` or `yaml`. */
+export type StatusFormat = 'table' | 'wide' | 'json' | 'yaml';
+
+/** A progress record older than this is shown as stale (the agent died or lost the share). */
+const STALE_MS = 120_000;
+
+/** `tbx status` in the chosen format, one row (or object) per box. */
+export function renderStatus(rows: BoxStatusRow[], format: StatusFormat, options: { paint?: Paint; now?: Date } = {}): string {
+  if (format === 'json') return JSON.stringify(rows, null, 2);
+  if (format === 'yaml') return stringify(rows, { lineWidth: 0 }).trimEnd();
+  return renderStatusText(rows, { wide: format === 'wide', ...options });
+}
+
+/** `tbx status` as a table (kubectl style); `wide` adds labels, progress details and the last message. */
+export function renderStatusText(rows: BoxStatusRow[], options: { wide?: boolean; paint?: Paint; now?: Date } = {}): string {
   if (!rows.length) return 'No testboxes in the fleet.';
+  const p = options.paint ?? painter(false);
+  const now = options.now ?? new Date();
+  const header = ['NAME', 'IP', 'ACTION', 'REQUEST', 'PHASE', 'ATTEMPT', 'LAST BACKUP', 'SIZE', 'PXE', 'CONDITIONS'];
+  if (options.wide) header.push('PROGRESS', 'FINISHED', 'LABELS', 'MESSAGE');
   return table(
-    ['NAME', 'IP', 'ACTION', 'REQUEST', 'PHASE', 'ATTEMPT', 'LAST BACKUP', 'SIZE', 'PXE', 'CONDITIONS'],
-    rows.map((r) => [
-      r.name + (r.suspended ? ' (suspended)' : ''),
-      r.ip,
-      r.action,
-      r.request ?? '-',
-      r.phase,
-      r.attempt === null ? '-' : String(r.attempt),
-      r.lastBackup ? r.lastBackup.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, 'Z') : '-',
-      r.backupBytes === null ? '-' : humanBytes(r.backupBytes),
-      r.pxe,
-      r.conditions.length ? r.conditions.map((c) => c.type).join(',') : '-',
-    ]),
+    header,
+    rows.map((r) => {
+      const cells = [
+        r.name + (r.suspended ? ' (suspended)' : ''),
+        r.ip,
+        r.action,
+        r.request ?? '-',
+        paintPhase(p, r.phase) + (r.progress ? ` ${r.progress.percent.toFixed(0)}%` : ''),
+        r.attempt === null ? '-' : String(r.attempt),
+        r.lastBackup ? shortTime(r.lastBackup) : '-',
+        r.backupBytes === null ? '-' : humanBytes(r.backupBytes),
+        r.pxe,
+        r.conditions.length ? r.conditions.map((c) => c.type).join(',') : '-',
+      ];
+      if (options.wide) {
+        cells.push(
+          r.progress ? describeProgress(r.progress, now) : '-',
+          r.finishedAt ? shortTime(r.finishedAt) : '-',
+          Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-',
+          r.message ?? '-',
+        );
+      }
+      return cells;
+    }),
   );
 }
 
-/** 1536 -> "1.5 KiB". */
-export function humanBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i ? v.toFixed(1) : v} ${units[i]}`;
+/** `sda 2/2 42% 1.2 GiB/3.0 GiB 85.0 MiB/s ETA 25s`, or a stale marker. */
+export function describeProgress(pr: NonNullable<BoxStatusRow['progress']>, now: Date): string {
+  const age = now.getTime() - Date.parse(pr.updatedAt);
+  const eta = pr.etaSeconds === null ? '?' : humanDuration(pr.etaSeconds);
+  const base = `${pr.device} ${pr.disk}/${pr.disks} ${pr.percent.toFixed(1)}% ${humanBytes(pr.bytesDone)}/${humanBytes(pr.bytesTotal)} ${humanBytes(pr.bytesPerSecond)}/s ETA ${eta}`;
+  return age > STALE_MS ? `${base} (stale: no update for ${humanDuration(Math.round(age / 1000))})` : base;
 }

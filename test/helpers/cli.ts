@@ -6,6 +6,6 @@ export async function runTbx(args: string[], env: Record<string, string> = {}): 
   return execa(process.execPath, [tbxBin(), ...args], {
     reject: false,
     all: true,
-    env: { TBX_LOG_LEVEL: 'warn', TBX_LOG_FORMAT: 'json', TBX_FLEET: '', TBX_TFTP_ROOT: '', TBX_BACKUP_ROOT: '', ...env },
+    env: { TBX_LOG_LEVEL: 'warn', TBX_LOG_FORMAT: 'json', TBX_FLEET: '', TBX_TFTP_ROOT: '', TBX_BACKUP_ROOT: '', TBX_CONFIG: '', ...env },
   });
 }

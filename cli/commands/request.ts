@@ -1,0 +1,120 @@
+import { Option, type Command } from 'commander';
+import { execa } from 'execa';
+import { commitToBranch, readAtRev } from '../../fleet/branch-commit.js';
+import { parseFleetFile } from '../../fleet/parse-file.js';
+import { editBoxFile, newRequestId, requestCommitMessage } from '../../fleet/request-edit.js';
+import { matchesSelector, parseSelector } from '../../fleet/selector.js';
+import { firstLine, GitError, UsageError, ValidationError } from '../../lib/errors.js';
+import { ACTIONS, type Action, type Testbox } from '../../schema/types.js';
+import { table } from '../views/table.js';
+
+/** `tbx request <box...> <action>`: ask for an action in a branch of the fleet checkout, ready for a pull request. */
+export function register(program: Command): void {
+  program
+    .command('request')
+    .description('ask for an action on boxes: edit their files on a new branch, commit, and (with --push) push it for a pull request')
+    .argument('[boxes-and-action...]', `box names, then the action: ${ACTIONS.filter((a) => a !== 'none').join(', ')} or none`)
+    .option('-l, --selector <selector>', 'act on every box whose labels match, e.g. rack=b3 or os in (linux),rack!=c1')
+    .option('--reason <text>', 'why: goes into the commit body and the pull request')
+    .option('--source <box>', 'restore from another box\'s image (not supported yet; refused)')
+    .option('-C, --checkout <dir>', 'fleet checkout (a git work tree)', '.')
+    .option('--base <rev>', 'commit the branch starts from', 'HEAD')
+    .option('--request-id <id>', 'use this request id instead of a fresh one')
+    .option('--branch-name <name>', 'branch to create (default tbx/<request-id>)')
+    .option('--push', 'push the branch to the remote')
+    .addOption(new Option('--remote <name>', 'remote to push to').default('origin'))
+    .addHelpText(
+      'after',
+      `
+The checkout, its index and its current branch are left untouched: the change is committed
+on a new branch only. Open a pull request from that branch; after the merge the reconciler
+writes the PXE configs and the boxes act at their next PXE boot.
+
+Examples:
+  tbx request tb-linux-01 restore --reason "kernel panic test broke the root fs"
+  tbx request -l rack=b3 backup-again --reason "before the firmware update" --push
+  tbx request tb-linux-01 tb-linux-02 refresh-info -C ~/fleet
+  tbx request tb-win-01 none          # end a rescue: the box boots its disk again`,
+    )
+    .action(async (args: string[], opts: Record<string, unknown>) => {
+      const { boxes: named, action } = splitArgs(args);
+      if (opts.source) throw new UsageError('--source is not supported yet: a box can only be restored from its own images');
+      const dir = String(opts.checkout);
+      const base = String(opts.base);
+      const all = await boxesAt(dir, base);
+      const selector = typeof opts.selector === 'string' ? opts.selector : undefined;
+      const chosen = pickBoxes(all, named, selector);
+      const request = typeof opts.requestId === 'string' ? opts.requestId : newRequestId(action);
+      const files: Record<string, string> = {};
+      const rows: string[][] = [];
+      for (const b of chosen) {
+        const path = `testboxes/${b.box.name}.yaml`;
+        files[path] = editBoxFile(b.text, { action, request });
+        const check = parseFleetFile<Testbox>(path, Buffer.from(files[path]!), 'Testbox');
+        if (!check.value) throw new ValidationError(check.diagnostics);
+        rows.push([b.box.name, b.box.ip, `${b.box.action} -> ${action}`, b.box.suspend ? 'suspended: tbx leaves it alone until suspend is false' : '']);
+      }
+      const branch = typeof opts.branchName === 'string' ? opts.branchName : `tbx/${request}`;
+      const names = chosen.map((b) => b.box.name);
+      const message = requestCommitMessage(names, { action, request }, { ...(typeof opts.reason === 'string' ? { reason: opts.reason } : {}), ...(selector ? { selector } : {}) });
+      const commit = await commitToBranch({ dir, base, branch, files, message });
+      const out = (s: string) => process.stdout.write(`${s}\n`);
+      out(`Request ${request}: ${action} for ${names.length} box(es)`);
+      out('');
+      out(table(['BOX', 'IP', 'CHANGE', 'NOTE'], rows));
+      out('');
+      out(`Committed ${commit.slice(0, 12)} on branch ${branch} (your checkout is unchanged).`);
+      if (opts.push) {
+        await push(dir, String(opts.remote), branch);
+        out(`Pushed ${branch} to ${String(opts.remote)}. Open a pull request from ${branch}; when it is merged the boxes act at their next PXE boot.`);
+      } else {
+        out(`Next: git -C ${dir} push -u ${String(opts.remote)} ${branch}   (or run again with --push), then open a pull request from ${branch}.`);
+      }
+    });
+}
+
+/** The action is the last argument; the rest are box names. */
+function splitArgs(args: string[]): { boxes: string[]; action: Action } {
+  const action = args.at(-1);
+  if (!action) throw new UsageError(`missing action: one of ${ACTIONS.join(', ')}`);
+  if (!(ACTIONS as readonly string[]).includes(action)) throw new UsageError(`unknown action '${action}': expected one of ${ACTIONS.join(', ')} as the last argument`);
+  return { boxes: args.slice(0, -1), action: action as Action };
+}
+
+interface BoxFile {
+  box: Testbox;
+  text: string;
+}
+
+/** Every valid box file at `rev`, by name. */
+async function boxesAt(dir: string, rev: string): Promise<Map<string, BoxFile>> {
+  const r = await execa('git', ['ls-tree', '--name-only', rev, 'testboxes/'], { cwd: dir, reject: false });
+  if (r.exitCode !== 0) throw new GitError(`${dir} is not a fleet checkout at ${rev}: ${firstLine(r.stderr)}`, { next: 'stalled' });
+  const map = new Map<string, BoxFile>();
+  for (const path of r.stdout.split('\n').filter((p) => p.endsWith('.yaml'))) {
+    const text = await readAtRev(dir, rev, path);
+    if (text === undefined) continue;
+    const parsed = parseFleetFile<Testbox>(path, Buffer.from(text), 'Testbox');
+    if (parsed.value) map.set(parsed.value.name, { box: parsed.value, text });
+  }
+  return map;
+}
+
+function pickBoxes(all: Map<string, BoxFile>, named: string[], selector: string | undefined): BoxFile[] {
+  if (!named.length && !selector) throw new UsageError('name at least one box, or pass --selector');
+  const missing = named.filter((n) => !all.has(n));
+  if (missing.length) throw new UsageError(`no testboxes/${missing[0]}.yaml in the checkout${missing.length > 1 ? ` (nor ${missing.slice(1).join(', ')})` : ''}; known boxes: ${[...all.keys()].join(', ') || 'none'}`);
+  const chosen = new Map(named.map((n) => [n, all.get(n)!]));
+  if (selector) {
+    const reqs = parseSelector(selector);
+    const hits = [...all.values()].filter((b) => matchesSelector(reqs, b.box.labels));
+    if (!hits.length) throw new UsageError(`no box matches the selector ${selector}`);
+    for (const h of hits) chosen.set(h.box.name, h);
+  }
+  return [...chosen.values()].sort((a, b) => a.box.name.localeCompare(b.box.name));
+}
+
+async function push(dir: string, remote: string, branch: string): Promise<void> {
+  const r = await execa('git', ['push', '--quiet', '-u', remote, `refs/heads/${branch}:refs/heads/${branch}`], { cwd: dir, reject: false, env: { GIT_TERMINAL_PROMPT: '0' } });
+  if (r.exitCode !== 0) throw new GitError(`cannot push ${branch} to ${remote}: ${firstLine(r.stderr)}`);
+}

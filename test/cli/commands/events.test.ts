@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runTbx } from '../../helpers/cli.js';
+import { box } from '../../helpers/fleet-repo.js';
+import { backedUpSite } from '../../helpers/story.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+test('events -> request, approval, reconciler decision, agent lines and result in time order', async (t) => {
+  const s = await backedUpSite(await tempDir(t));
+  await s.repo.commit({ 'testboxes/tb-b.yaml': box('tb-b', '10.165.98.231', { action: 'refresh-info', request: 'i-1' }) }, 'tb-b: refresh-info');
+  assert.equal((await runTbx(['reconcile'], s.env)).exitCode, 0);
+  const r = await runTbx(['events', '-o', 'json'], s.env);
+  assert.equal(r.exitCode, 0, r.all);
+  const events = JSON.parse(r.stdout) as { time: string; box: string; kind: string; who: string; message: string }[];
+  const kinds = events.filter((e) => e.box === 'tb-a').map((e) => e.kind);
+  assert.ok(kinds.includes('request') && kinds.includes('approval') && kinds.includes('agent') && kinds.includes('result'), kinds.join(','));
+  assert.deepEqual([...events].sort((a, b) => a.time.localeCompare(b.time)).map((e) => e.time), events.map((e) => e.time));
+  assert.ok(events.some((e) => e.kind === 'approval' && e.who === 'Rex Reviewer' && /PR #7/.test(e.message)));
+  assert.ok(events.some((e) => e.kind === 'agent' && e.message === "Executing 'backup'."));
+  assert.ok(events.some((e) => e.kind === 'decision' && e.box === 'tb-b' && /^applied: \+ pxelinux\.cfg\/0AA562E7/.test(e.message)), 'the reconcile pass above was logged');
+  const onlyA = await runTbx(['events', 'tb-a'], s.env);
+  assert.doesNotMatch(onlyA.stdout, /tb-b/);
+  assert.match(onlyA.stdout, /^TIME +BOX +KIND +WHO +MESSAGE$/m);
+  const since = JSON.parse((await runTbx(['events', '--since', '2099-01-01', '-o', 'json'], s.env)).stdout) as unknown[];
+  assert.equal(since.length, 0);
+});

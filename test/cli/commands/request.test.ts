@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import { runTbx } from '../../helpers/cli.js';
+import { box, makeFleetRepo, seedSite, type FleetRepo } from '../../helpers/fleet-repo.js';
+import { git } from '../../helpers/git.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+async function fleet(t: Parameters<typeof tempDir>[0]): Promise<FleetRepo> {
+  const root = await tempDir(t);
+  const repo = await makeFleetRepo(root, {
+    'fleet.yaml': seedSite(),
+    'testboxes/tb-a.yaml': '# keep this comment\n' + 'apiVersion: tbx/v1\nkind: Testbox\nname: tb-a\nip: 10.165.98.220\naction: none\nlabels:\n  rack: b3\n',
+    'testboxes/tb-b.yaml': box('tb-b', '10.165.98.221', { labels: { rack: 'b3' } }),
+    'testboxes/tb-c.yaml': box('tb-c', '10.165.98.222', { labels: { rack: 'c1' } }),
+  });
+  await git(repo.work, ['config', 'user.name', 'Ada Admin']);
+  await git(repo.work, ['config', 'user.email', 'ada@lab.test']);
+  return repo;
+}
+
+test('request restore for one box -> a branch with a fresh request id, the reason in the body, checkout untouched', async (t) => {
+  const repo = await fleet(t);
+  const headBefore = await git(repo.work, ['rev-parse', 'HEAD']);
+  const r = await runTbx(['request', 'tb-a', 'restore', '--reason', 'kernel panic test broke the root fs', '-C', repo.work]);
+  assert.equal(r.exitCode, 0, r.all);
+  const branch = /on branch (\S+)/.exec(r.stdout)?.[1];
+  assert.match(branch ?? '', /^tbx\/\d{4}-\d\d-\d\d-restore-[0-9a-f]{4}$/);
+  assert.equal(await git(repo.work, ['rev-parse', 'HEAD']), headBefore);
+  assert.equal(await git(repo.work, ['status', '--porcelain']), '');
+  const text = await git(repo.work, ['show', `${branch}:testboxes/tb-a.yaml`]);
+  assert.match(text, /^# keep this comment/);
+  const doc = parse(text) as { action: string; request: string };
+  assert.equal(doc.action, 'restore');
+  assert.equal(`tbx/${doc.request}`, branch);
+  const msg = await git(repo.work, ['log', '-1', '--format=%B', branch!]);
+  assert.match(msg, new RegExp(`^tb-a: restore \\(request ${doc.request}\\)\n\nkernel panic test broke the root fs\n\nTbx-Request: ${doc.request}\nTbx-Action: restore\nTbx-Box: tb-a`));
+  assert.equal(await git(repo.work, ['log', '-1', '--format=%an <%ae>', branch!]), 'Ada Admin <ada@lab.test>');
+  assert.match(r.stdout, /git -C .* push -u origin tbx\//);
+});
+
+test('request with a selector and --push -> every matching box on one pushed branch', async (t) => {
+  const repo = await fleet(t);
+  const r = await runTbx(['request', '-l', 'rack=b3', 'backup', '--request-id', 'rb3-1', '--push', '-C', repo.work]);
+  assert.equal(r.exitCode, 0, r.all);
+  assert.match(r.stdout, /tb-a .* none -> backup/);
+  assert.match(r.stdout, /tb-b .* none -> backup/);
+  assert.doesNotMatch(r.stdout, /tb-c/);
+  const files = await git(repo.bare, ['diff', '--name-only', 'main', 'tbx/rb3-1']);
+  assert.deepEqual(files.split('\n'), ['testboxes/tb-a.yaml', 'testboxes/tb-b.yaml']);
+  assert.equal(await git(repo.bare, ['log', '-1', '--format=%s', 'tbx/rb3-1']), 'backup 2 boxes with rack=b3 (request rb3-1)');
+});
+
+test('request for an unknown box or action -> exit 1, nothing created', async (t) => {
+  const repo = await fleet(t);
+  const a = await runTbx(['request', 'tb-zz', 'restore', '-C', repo.work]);
+  assert.equal(a.exitCode, 1);
+  assert.match(a.stderr, /no testboxes\/tb-zz\.yaml.*known boxes: tb-a, tb-b, tb-c/);
+  const b = await runTbx(['request', 'tb-a', 'reinstall', '-C', repo.work]);
+  assert.equal(b.exitCode, 1);
+  assert.match(b.stderr, /unknown action 'reinstall'/);
+  assert.equal(await git(repo.work, ['branch', '--list', 'tbx/*']), '');
+});
+
+test('request none -> ends a request; the file validates', async (t) => {
+  const repo = await fleet(t);
+  const r = await runTbx(['request', 'tb-c', 'none', '--request-id', 'end-1', '-C', repo.work]);
+  assert.equal(r.exitCode, 0, r.all);
+  const doc = parse(await git(repo.work, ['show', 'tbx/end-1:testboxes/tb-c.yaml'])) as { action: string };
+  assert.equal(doc.action, 'none');
+  assert.equal((await readFile(join(repo.work, 'testboxes', 'tb-c.yaml'), 'utf8')).includes('end-1'), false);
+});

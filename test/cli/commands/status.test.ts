@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { execa } from 'execa';
+import { parse } from 'yaml';
+import { tbxBin } from '../../../lib/package-root.js';
+import type { ProgressRecord } from '../../../share/progress-file.js';
+import { runTbx } from '../../helpers/cli.js';
+import { box, makeFleetRepo, seedSite } from '../../helpers/fleet-repo.js';
+import { makeShares } from '../../helpers/shares.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+const IP = '10.165.98.230';
+
+function progress(percent: number): ProgressRecord {
+  const total = 1000 * 1024 * 1024;
+  return {
+    apiVersion: 'tbx/v1', kind: 'TestboxProgress', name: 'tb-run', ip: IP, request: 'r-1', action: 'restore', attempt: 1, state: 'running',
+    device: 'sda', disk: 1, disks: 1, bytesDone: (total * percent) / 100, bytesTotal: total, percent, bytesPerSecond: 50 * 1024 * 1024, etaSeconds: 12,
+    startedAt: new Date().toISOString(), updatedAt: new Date().toISOString(),
+  };
+}
+
+async function site(t: Parameters<typeof tempDir>[0]) {
+  const root = await tempDir(t);
+  const shares = await makeShares(root, { withDefault: true });
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const repo = await makeFleetRepo(root, {
+    'fleet.yaml': seedSite(),
+    'testboxes/tb-run.yaml': box('tb-run', IP, { action: 'restore', request: 'r-1', labels: { rack: 'b3' } }),
+    'testboxes/tb-idle.yaml': box('tb-idle', '10.165.98.231', { labels: { rack: 'c1' } }),
+    'status/tb-run.yaml': { apiVersion: 'tbx/v1', kind: 'TestboxStatus', name: 'tb-run', ip: IP, request: 'r-1', action: 'restore', attempt: 1, phase: 'Running', startedAt: now, message: 'restore started' },
+  });
+  await mkdir(join(shares.backup, IP), { recursive: true });
+  await writeFile(join(shares.backup, IP, 'progress.json'), JSON.stringify(progress(42)));
+  return { env: { TBX_FLEET: repo.bare, TBX_BACKUP_ROOT: shares.backup, TBX_TFTP_ROOT: shares.tftp, TBX_STATE_DIR: shares.state }, shares };
+}
+
+test('status of a box being restored -> Running with its live percentage; wide adds rate, ETA and labels', async (t) => {
+  const { env } = await site(t);
+  const r = await runTbx(['status'], env);
+  assert.equal(r.exitCode, 0, r.all);
+  assert.match(r.stdout, /tb-run +10\.165\.98\.230 +restore +r-1 +Running 42%/);
+  const wide = await runTbx(['status', '-o', 'wide'], env);
+  assert.match(wide.stdout, /PROGRESS/);
+  assert.match(wide.stdout, /sda 1\/1 42\.0% 420\.0 MiB\/1000\.0 MiB 50\.0 MiB\/s ETA 12s/);
+  assert.match(wide.stdout, /rack=b3/);
+});
+
+test('status -o json and -o yaml -> the same rows; -l and --since filter them', async (t) => {
+  const { env } = await site(t);
+  const json = JSON.parse((await runTbx(['status', '-o', 'json'], env)).stdout) as { name: string; progress: { percent: number } | null }[];
+  const yaml = parse((await runTbx(['status', '-o', 'yaml'], env)).stdout) as unknown;
+  assert.deepEqual(yaml, json);
+  assert.deepEqual(json.map((r) => r.name), ['tb-idle', 'tb-run']);
+  assert.equal(json[1]!.progress?.percent, 42);
+  const sel = JSON.parse((await runTbx(['status', '-o', 'json', '-l', 'rack=c1'], env)).stdout) as { name: string }[];
+  assert.deepEqual(sel.map((r) => r.name), ['tb-idle']);
+  const since = JSON.parse((await runTbx(['status', '-o', 'json', '--since', '1h'], env)).stdout) as { name: string }[];
+  assert.deepEqual(since.map((r) => r.name), ['tb-run']);
+  const bad = await runTbx(['status', '--since', 'yesterday'], env);
+  assert.equal(bad.exitCode, 1);
+  assert.match(bad.stderr, /--since: expected a duration/);
+});
+
+test('status colours phases only when asked: FORCE_COLOR paints, NO_COLOR wins, a pipe stays plain', async (t) => {
+  const { env } = await site(t);
+  assert.doesNotMatch((await runTbx(['status'], env)).stdout, /\u001b\[/);
+  assert.match((await runTbx(['status'], { ...env, FORCE_COLOR: '1' })).stdout, /\u001b\[33mRunning\u001b\[39m/);
+  assert.doesNotMatch((await runTbx(['status'], { ...env, FORCE_COLOR: '1', NO_COLOR: '1' })).stdout, /\u001b\[/);
+});
+
+test('status --watch -> prints again when progress moves, ends cleanly on SIGINT', async (t) => {
+  const { env, shares } = await site(t);
+  const child = execa(process.execPath, [tbxBin(), 'status', '--watch', '--interval', '0.3'], { env: { ...env, TBX_CONFIG: '', TBX_LOG_LEVEL: 'warn' }, reject: false });
+  t.after(() => void child.kill('SIGKILL'));
+  let out = '';
+  const waitFor = (re: RegExp) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re}; got:\n${out}`)), 15_000);
+      const check = () => {
+        if (re.test(out)) {
+          clearTimeout(timer);
+          child.stdout!.off('data', onData);
+          resolve();
+        }
+      };
+      const onData = (b: Buffer) => {
+        out += b.toString();
+        check();
+      };
+      child.stdout!.on('data', onData);
+      check();
+    });
+  await waitFor(/Running 42%/);
+  await writeFile(join(shares.backup, IP, 'progress.json'), JSON.stringify(progress(77)));
+  await waitFor(/Running 77%/);
+  child.kill('SIGINT');
+  const r = await child;
+  assert.equal(r.exitCode, 0);
+  assert.equal((out.match(/^# \d{4}-/gm) ?? []).length, 2, 'non-TTY output prints a block only when the view changed');
+});

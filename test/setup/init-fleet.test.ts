@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import { runTbx } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
+
+test('init fleet -> a git repo that validates, with schemas, PR checks for GitHub and GitLab, CODEOWNERS', async (t) => {
+  const dir = join(await tempDir(t), 'fleet');
+  const r = await runTbx(['init', 'fleet', dir, '--nfs-server', '10.42.1.1', '--gateway', '10.42.1.254', '--netmask', '255.255.255.0', '--example', 'tb-one=10.42.1.20']);
+  assert.equal(r.exitCode, 0, r.all);
+  assert.ok((await stat(join(dir, '.git'))).isDirectory());
+  const v = await runTbx(['validate', dir]);
+  assert.equal(v.exitCode, 0, v.all);
+  assert.match(v.stdout, /fleet is valid: 1 testbox/);
+  assert.match(await readFile(join(dir, 'testboxes', 'tb-one.yaml'), 'utf8'), /^# yaml-language-server: \$schema=\.\.\/\.tbx\/schema\/testbox\.schema\.json$/m);
+  assert.ok((await stat(join(dir, '.tbx', 'schema', 'testbox.schema.json'))).isFile());
+  const vscode = JSON.parse(await readFile(join(dir, '.vscode', 'settings.json'), 'utf8')) as { 'yaml.schemas': Record<string, string> };
+  assert.equal(vscode['yaml.schemas']['./.tbx/schema/testbox.schema.json'], 'testboxes/*.yaml');
+  const gh = parse(await readFile(join(dir, '.github', 'workflows', 'tbx.yaml'), 'utf8')) as { jobs: Record<string, { steps: { run?: string }[]; 'runs-on': unknown }> };
+  assert.ok(gh.jobs.validate!.steps.some((s) => s.run === 'tbx validate --format github .'));
+  assert.ok(gh.jobs.plan!.steps.some((s) => /tbx plan --fleet \. --format markdown/.test(s.run ?? '')));
+  assert.deepEqual(gh.jobs.plan!['runs-on'], ['self-hosted', 'tbx-site']);
+  const gl = parse(await readFile(join(dir, '.gitlab-ci.yml'), 'utf8')) as Record<string, { script?: string[] }>;
+  assert.ok(gl['tbx-validate']!.script!.includes('tbx validate .'));
+  assert.ok(gl['tbx-plan']!.script!.some((s) => /tbx plan --fleet \. --format markdown/.test(s)));
+  assert.match(await readFile(join(dir, 'CODEOWNERS'), 'utf8'), /^\/testboxes\/ +@lab\/testbox-admins$/m);
+  const again = await runTbx(['init', 'fleet', dir]);
+  assert.equal(again.exitCode, 1);
+  assert.match(again.stderr, /already holds a fleet\.yaml/);
+});
