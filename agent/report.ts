@@ -4,8 +4,10 @@ import { commitFiles } from '../fleet/commit-files.js';
 import { statusCommitMessage } from '../fleet/commit-message.js';
 import { cloneDirFor } from '../fleet/source.js';
 import { formatStatus, statusPath } from '../fleet/status-file.js';
+import { removeFile, writeFileAtomic } from '../lib/atomic-write.js';
 import { describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { BOX_FILES } from '../share/layout.js';
 import { writeSpooledStatus } from '../share/spool.js';
 import type { TestboxStatus } from '../schema/types.js';
 import type { SeedLog } from './seed-log.js';
@@ -42,9 +44,13 @@ export async function reportStatus(status: TestboxStatus, target: ReportTarget, 
   }
   if (target.fleet && status.phase !== 'Running') {
     const stateDir = target.stateDir ?? join(tmpdir(), 'tbx-agent');
+    const deadlineMs = target.pushDeadlineMs ?? 300_000;
+    // Tell the reconciler not to forward this spooled status while we are still pushing it.
+    const marker = join(target.backupRoot, status.ip, BOX_FILES.pushing);
+    await writeFileAtomic(marker, JSON.stringify({ pid: process.pid, until: new Date(Date.now() + deadlineMs + 60_000).toISOString() }), { root: target.backupRoot }).catch(() => undefined);
     try {
       const res = await commitFiles(
-        { dir: cloneDirFor(stateDir, target.fleet, true), url: target.fleet, shallow: true, deadlineMs: target.pushDeadlineMs ?? 300_000, ...(target.branch ? { branch: target.branch } : {}) },
+        { dir: cloneDirFor(stateDir, target.fleet, true), url: target.fleet, shallow: true, deadlineMs, ...(target.branch ? { branch: target.branch } : {}) },
         [{ path: statusPath(status.name), content: formatStatus(status) }],
         statusCommitMessage(status),
         { name: `tbx agent (${status.name})`, email: `tbx-agent+${status.name}@localhost` },
@@ -54,6 +60,8 @@ export async function reportStatus(status: TestboxStatus, target: ReportTarget, 
     } catch (err) {
       log.warn({ err: describeError(err) }, 'status not committed');
       seedLog.info(`git unreachable (${describeError(err)}); the status stays spooled on the share and the reconciler will forward it`);
+    } finally {
+      await removeFile(marker).catch(() => undefined);
     }
   }
   r.durable = r.spooled || r.committed;

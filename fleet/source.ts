@@ -114,7 +114,8 @@ export async function syncClone(dir: string, url: string, wanted: string | undef
   }
 }
 
-async function defaultBranch(dir: string): Promise<string> {
+/** The branch the clone's remote calls its default (origin/HEAD), else the clone's own HEAD. */
+export async function defaultBranch(dir: string): Promise<string> {
   const git = gitAt(dir);
   const head = await git.raw(['symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD']).catch(() => '');
   if (head.trim()) return head.trim().replace(/^origin\//, '');

@@ -5,6 +5,9 @@ import { basename, dirname, join } from 'node:path';
 import { UnsafePathError } from './errors.js';
 import { assertNoSymlinks } from './safe-path.js';
 
+/** Names of the temp files {@link writeFileAtomic} creates (`.<name>.tmp-<pid>-<hex>`). */
+export const TEMP_FILE = /^\.(.+)\.tmp-\d+-[0-9a-f]{8}$/;
+
 /** Options for {@link writeFileAtomic}. */
 export interface AtomicWriteOptions {
   /** File mode for the new file (default 0644: PXE files must be world-readable for tftpd). */

@@ -1,6 +1,7 @@
 import { link, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { removeFile, syncDir, writeFileAtomic } from '../lib/atomic-write.js';
+import { randomBytes } from 'node:crypto';
+import { removeFile, syncDir, TEMP_FILE, writeFileAtomic } from '../lib/atomic-write.js';
 import { describeError, TbxError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { runPowerCommand } from '../power/run-command.js';
@@ -63,6 +64,13 @@ async function applyOne(change: Change, deps: ApplyDeps): Promise<string | undef
   switch (change.op) {
     case 'write-default':
       return createExclusive(await ensureDirUnder(deps.tftpRoot, 'pxelinux.cfg'), 'default', change.content);
+    case 'remove-leftover':
+      // Only names of tbx's own temp files reach here, and the pass lock is held: nobody writes them now.
+      if (!TEMP_FILE.test(change.name)) return `${change.name} is not a tbx temp file`;
+      await removeFile(join(cfgDir, change.name), { root: deps.tftpRoot }).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e;
+      });
+      return undefined;
     case 'write-pxe': {
       const path = join(await ensureDirUnder(deps.tftpRoot, 'pxelinux.cfg'), change.hex);
       const current = await readFile(path).catch(() => null);
@@ -120,7 +128,7 @@ function stamp(d: Date): string {
 
 /** Create `dir/name` only if it does not exist yet, atomically (link fails on an existing file). */
 async function createExclusive(dir: string, name: string, content: string): Promise<string | undefined> {
-  const tmp = join(dir, `.${name}.tbx-new-${process.pid}`);
+  const tmp = join(dir, `.${name}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   await writeFileAtomic(tmp, content);
   try {
     await link(tmp, join(dir, name));

@@ -53,7 +53,9 @@ export function computePlan(desired: Desired, observed: Observed): Plan {
   return {
     revision: desired.revision,
     boxes,
-    siteChanges: observed.hasDefault || site.spec?.suspend ? [] : [{ op: 'write-default', content: renderDefaultConfig() }],
+    siteChanges: site.spec?.suspend
+      ? []
+      : [...observed.leftovers.map((name) => ({ op: 'remove-leftover' as const, name })), ...(observed.hasDefault ? [] : [{ op: 'write-default' as const, content: renderDefaultConfig() }])],
     unmanaged: [...observed.pxe.values()].filter((p) => !p.owner || p.irregular).map((p) => ({ hex: p.hex, ip: p.ip, box: byIp.get(p.ip) ?? null })),
     diagnostics: [...desired.diagnostics, ...observed.diagnostics],
     maxConcurrent: site.policy.maxConcurrent,

@@ -50,7 +50,9 @@ export function decideBox(input: BoxInputs): Draft {
 
   plan.changes.push(...diskListChanges(box, input.share));
   const state = requestState(box, input.status, input.share?.spooled, site.policy.maxAttempts);
-  if (state.forward) plan.changes.push({ op: 'forward-status', box: box.name, status: state.forward });
+  // The agent may still be pushing this very status: forwarding it now would only race it.
+  const agentPushing = input.share?.pushingUntil !== undefined && Date.parse(input.share.pushingUntil) > Date.parse(input.now);
+  if (state.forward && !agentPushing) plan.changes.push({ op: 'forward-status', box: box.name, status: state.forward });
   plan.phase = state.status?.phase ?? null;
   plan.attempt = state.status?.attempt ?? null;
 

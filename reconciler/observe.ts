@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { TEMP_FILE } from '../lib/atomic-write.js';
 import type { Diagnostic } from '../lib/errors.js';
 import { hexIp, ipFromHex } from '../lib/hex-ip.js';
 import type { ImageStore, ImageSummary } from '../imaging/store.js';
 import { isOwnDefault, parseOwner, type PxeOwner } from '../pxe/marker.js';
 import { readDiskList, type ObservedDiskList } from '../share/disk-list.js';
-import { boxDir } from '../share/layout.js';
+import { BOX_FILES, boxDir } from '../share/layout.js';
 import { readSpooledStatus } from '../share/spool.js';
 import type { CheckResult } from '../power/check.js';
 import type { TestboxStatus } from '../schema/types.js';
@@ -30,6 +31,8 @@ export interface ObservedBox {
   images: ImageSummary[];
   spooled?: TestboxStatus;
   diskList: ObservedDiskList;
+  /** The agent is still pushing its spooled status to git until this time (ISO-8601). */
+  pushingUntil?: string;
 }
 
 /** Everything a plan is computed against, read from the TFTP and backup shares. */
@@ -46,6 +49,8 @@ export interface Observed {
   comebacks: Map<string, CheckResult>;
   /** When this observation was made (ISO-8601); the plan's only notion of time. */
   now: string;
+  /** Temp files tbx left in pxelinux.cfg/ when a pass was killed mid-write. */
+  leftovers: string[];
 }
 
 /** Where to look, and with which image stores. */
@@ -71,8 +76,13 @@ export async function observe(ips: string[], options: ObserveOptions): Promise<O
   const pxe = new Map<string, ObservedPxe>();
   let hasDefault = false;
   let defaultOwned = false;
+  const leftovers: string[] = [];
   for (const name of await readdir(cfgDir).catch(() => [] as string[])) {
     const path = join(cfgDir, name);
+    if (TEMP_FILE.test(name)) {
+      leftovers.push(name);
+      continue;
+    }
     if (name === 'default') {
       hasDefault = true;
       defaultOwned = isOwnDefault(await readFile(path, 'utf8').catch(() => ''));
@@ -96,9 +106,19 @@ export async function observe(ips: string[], options: ObserveOptions): Promise<O
     const images = (await Promise.all(options.stores.map((s) => s.list(dir)))).flat();
     const spool = await readSpooledStatus(options.backupRoot, ip);
     diagnostics.push(...spool.diagnostics.map((d) => ({ ...d, severity: 'warning' as const })));
-    boxes.set(ip, { images, diskList: await readDiskList(options.backupRoot, ip), ...(spool.status ? { spooled: spool.status } : {}) });
+    const pushingUntil = await readPushing(dir);
+    boxes.set(ip, { images, diskList: await readDiskList(options.backupRoot, ip), ...(spool.status ? { spooled: spool.status } : {}), ...(pushingUntil ? { pushingUntil } : {}) });
   }
-  return { hasDefault, defaultOwned, pxe, boxes, diagnostics, comebacks: new Map(), now: (options.now ?? new Date()).toISOString() };
+  return { hasDefault, defaultOwned, pxe, boxes, diagnostics, comebacks: new Map(), now: (options.now ?? new Date()).toISOString(), leftovers };
+}
+
+async function readPushing(boxDir: string): Promise<string | undefined> {
+  try {
+    const { until } = JSON.parse(await readFile(join(boxDir, BOX_FILES.pushing), 'utf8')) as { until?: unknown };
+    return typeof until === 'string' && !Number.isNaN(Date.parse(until)) ? until : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The PXE entry for a box IP, if any. */

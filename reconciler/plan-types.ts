@@ -10,6 +10,8 @@ export type Change =
   | { op: 'write-pxe'; box: string; hex: string; content: string; expect: string | null }
   | { op: 'delete-pxe'; box: string; hex: string; expect: string }
   | { op: 'write-default'; content: string }
+  /** Remove a temp file a killed pass left in pxelinux.cfg/ (never served: PXELINUX asks for exact names). */
+  | { op: 'remove-leftover'; name: string }
   | { op: 'write-disk-list'; box: string; ip: string; content: string }
   | { op: 'delete-disk-list'; box: string; ip: string }
   | { op: 'forward-status'; box: string; status: TestboxStatus }

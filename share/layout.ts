@@ -17,6 +17,8 @@ export const BOX_FILES = {
   diskList: 'disk-devices.lst',
   /** tbx: the agent's last status, written before it reaches git (the spool). */
   status: 'status.yaml',
+  /** tbx: present while the agent is still pushing that status to git (JSON with `until`). */
+  pushing: '.status-push.json',
 } as const;
 
 /** `<backup>/<dotted-ip>`: a box's directory on the backup share. */

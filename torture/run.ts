@@ -1,4 +1,7 @@
 import { runBadInput } from './bad-input/run.js';
+import { runReconcileCrashes } from './crash/reconcile.js';
+import { runStatusPushCrashes } from './crash/status-push.js';
+import { runAgentLoad } from './load/agents.js';
 
 /**
  * `npm run torture [-- --short]`: the safety proofs of issue 5 as figures. Exits non-zero if
@@ -11,6 +14,9 @@ async function main(): Promise<number> {
   let failures = 0;
   const suites: Record<string, () => Promise<{ failures: number }>> = {
     'bad-input': () => runBadInput({ workers: 2 }),
+    'crash-reconcile': () => runReconcileCrashes(short ? 10 : 100),
+    'crash-status-push': () => runStatusPushCrashes(short ? 10 : 50),
+    'load-agents': () => runAgentLoad(short ? 50 : 200),
   };
   for (const [name, run] of Object.entries(suites)) {
     if (only && only !== name) continue;

@@ -32,6 +32,8 @@ export function describeChange(c: Change): string {
       return `- pxelinux.cfg/${c.hex}   (${c.box})`;
     case 'write-default':
       return '+ pxelinux.cfg/default   (local boot for every box without its own file)';
+    case 'remove-leftover':
+      return `- pxelinux.cfg/${c.name}   (temp file left by an interrupted pass)`;
     case 'write-disk-list':
       return `~ ${c.ip}/disk-devices.lst = ${c.content.trim()}   (${c.box})`;
     case 'delete-disk-list':
@@ -49,7 +51,7 @@ function summaryLine(changes: Change[]): string {
   if (!changes.length) return 'No changes. The shares match the fleet.';
   const n = (pred: (c: Change) => boolean) => changes.filter(pred).length;
   const writes = n((c) => c.op === 'write-pxe' || c.op === 'write-default' || c.op === 'write-disk-list');
-  const deletes = n((c) => c.op === 'delete-pxe' || c.op === 'delete-disk-list');
+  const deletes = n((c) => c.op === 'delete-pxe' || c.op === 'delete-disk-list' || c.op === 'remove-leftover');
   const commits = n((c) => c.op === 'forward-status' || c.op === 'write-note');
   const reboots = n((c) => c.op === 'reboot');
   return `Plan: ${writes} to write, ${deletes} to delete, ${commits} to commit${reboots ? `, ${reboots} reboot(s) to trigger` : ''}.`;

@@ -42,8 +42,12 @@ export async function requestAction(box: AgentBox, shares: Shares, action: Exclu
 
 /** Run the real `tbx agent` for `box` against the shares (no reboot, no waits). */
 export async function runAgent(box: AgentBox, shares: Shares, extra: string[] = [], env: Record<string, string> = {}) {
-  return runTbx(
-    [
+  return runTbx(agentArgs(box, shares, extra), env);
+}
+
+/** The `tbx agent` arguments for a simulated box: its files stand in for /proc/cmdline, /sys/block and /dev. */
+export function agentArgs(box: AgentBox, shares: Shares, extra: string[] = []): string[] {
+  return [
       'agent',
       '--tftp', shares.tftp,
       '--backup', shares.backup,
@@ -56,7 +60,5 @@ export async function runAgent(box: AgentBox, shares: Shares, extra: string[] = 
       '--state-dir', join(shares.state, `agent-${box.name}`),
       '--no-reboot', '--no-mount', '--fail-delay', '0', '--share-wait', '0',
       ...extra,
-    ],
-    env,
-  );
+    ];
 }

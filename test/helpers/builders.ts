@@ -62,7 +62,7 @@ export function observed(opts: { hasDefault?: boolean; pxe?: Record<string, stri
     }),
   );
   const boxes = new Map(Object.entries(opts.boxes ?? {}).map(([ip, b]) => [ip, { images: [], diskList: { content: null, ownedByTbx: false }, ...b }]));
-  return { hasDefault: opts.hasDefault ?? true, defaultOwned: false, pxe, boxes, diagnostics: [], comebacks: new Map(Object.entries(opts.comebacks ?? {})), now: opts.now ?? '2026-11-24T12:00:00Z' };
+  return { hasDefault: opts.hasDefault ?? true, defaultOwned: false, pxe, boxes, diagnostics: [], comebacks: new Map(Object.entries(opts.comebacks ?? {})), now: opts.now ?? '2026-11-24T12:00:00Z', leftovers: [] };
 }
 
 /** The config tbx would write for `box` on the default site. */

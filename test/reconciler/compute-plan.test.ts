@@ -194,3 +194,16 @@ describe('computePlan: guardrails', () => {
     assert.deepEqual(only(plan).changes, []);
   });
 });
+
+describe('computePlan: the agent still reporting', () => {
+  test('spooled result while the agent is still pushing it -> not forwarded yet, but counts as done', () => {
+    const spooled = status(A, 'Succeeded');
+    const plan = computePlan(desired([A]), observed({ now: '2026-11-24T10:02:00Z', pxe: { '10.0.0.10': ownConfig(A) }, boxes: { '10.0.0.10': { spooled, pushingUntil: '2026-11-24T10:10:00Z' } } }));
+    assert.deepEqual(ops(only(plan).changes), [`delete-pxe ${HEX_A}`]);
+  });
+  test('push marker past its deadline (agent died) -> forwarded', () => {
+    const spooled = status(A, 'Succeeded');
+    const plan = computePlan(desired([A]), observed({ now: '2026-11-24T10:20:00Z', boxes: { '10.0.0.10': { spooled, pushingUntil: '2026-11-24T10:10:00Z' } } }));
+    assert.deepEqual(ops(only(plan).changes), ['forward-status']);
+  });
+});
