@@ -4,6 +4,7 @@ import { describeError, TbxError, ValidationError } from '../lib/errors.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { redact } from '../lib/redact.js';
 import * as agent from './commands/agent.js';
+import * as bootimage from './commands/bootimage.js';
 import * as demo from './commands/demo.js';
 import * as history from './commands/history.js';
 import * as plan from './commands/plan.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   plan.register(program, logger);
   reconcile.register(program, logger);
   agent.register(program);
+  bootimage.register(program, logger);
   status.register(program);
   history.register(program);
   demo.register(program);
