@@ -10,7 +10,9 @@ import { simpleGit, type SimpleGit } from 'simple-git';
  */
 export function gitAt(dir: string, extraEnv: Record<string, string> = {}): SimpleGit {
   const env: Record<string, string | undefined> = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C', ...extraEnv };
-  delete env.GIT_PAGER;
+  // Interactive-only programs: tbx never opens an editor or pager, and simple-git refuses to
+  // run at all with them in the environment (npm run, and many admins' shells, set EDITOR).
+  for (const k of ['GIT_PAGER', 'PAGER', 'EDITOR', 'VISUAL', 'GIT_EDITOR', 'GIT_SEQUENCE_EDITOR']) delete env[k];
   const allowEnvironment = Object.keys(env).filter((k) => k.toUpperCase().startsWith('GIT_'));
   return simpleGit({
     baseDir: dir,
