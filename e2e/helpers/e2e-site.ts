@@ -1,0 +1,113 @@
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import type { Result } from 'execa';
+import { runTbx } from '../../test/helpers/cli.js';
+import { box, makeFleetRepo, type FleetRepo } from '../../test/helpers/fleet-repo.js';
+import { tempDir } from '../../test/helpers/tmp.js';
+import { startGitDaemon, type GitDaemon } from './git-daemon.js';
+import { makeBootableDisk } from './mbr-disk.js';
+import { startGuest, type Guest, type GuestOptions } from './qemu-guest.js';
+
+/** The test machine: QEMU user networking gives it 10.0.2.15 (PXE file 0A00020F); the host is 10.0.2.2. */
+export const BOX = { name: 'tb-e2e', ip: '10.0.2.15', hex: '0A00020F' } as const;
+/** Where the maintenance image build keeps the kernel package and packed images between runs. */
+export const E2E_CACHE = process.env.TBX_E2E_CACHE ?? '/var/tmp/tbx-e2e-cache';
+
+/** A whole site in a temp dir: fleet repo (bare + admin clone) behind a git daemon, TFTP root, backup share, the box's disk. */
+export interface E2eSite {
+  root: string;
+  tftp: string;
+  backup: string;
+  state: string;
+  disk: string;
+  repo: FleetRepo;
+  daemon: GitDaemon;
+  /** `tbx reconcile` against this site. */
+  reconcile(): Promise<Result>;
+  /** `tbx plan` against this site (exit 0: no changes, 2: changes pending). */
+  plan(): Promise<Result>;
+  /** Merge a pull request that sets the box's action and request. */
+  request(pr: number, action: string, request: string): Promise<void>;
+  /** PXE-boot the box (9p shares `backup` and `tftp`); killed when the test ends. */
+  boot(options?: Partial<GuestOptions>): Guest;
+}
+
+/** What the scenario varies. */
+export interface SiteOptions {
+  maxAttempts?: number;
+  /** Seconds /init waits after a failed attempt before rebooting (tbx.fail-delay). */
+  failDelay?: number;
+  /** Extra kernel arguments, or replacements for the share tokens. */
+  extraArgs?: string[];
+  /** Size of the box's disk (default 64 MiB). */
+  diskMiB?: number;
+}
+
+/**
+ * Build a site the way the README sets up a real one: `tbx bootimage pxelinux` and
+ * `tbx bootimage build --out <tftp>/maintenance-boot` for the TFTP root, a backup share with
+ * its marker, and a fleet repo whose fleet.yaml points the kernel at the two files and
+ * names the shares and the fleet URL in boot.extraArgs. `tbx reconcile` writes every PXE file.
+ */
+export async function createE2eSite(t: TestContext, o: SiteOptions = {}): Promise<E2eSite> {
+  const root = await tempDir(t, 'tbx-e2e-');
+  const tftp = join(root, 'tftp');
+  const backup = join(root, 'backup');
+  const state = join(root, 'state');
+  await mkdir(backup, { recursive: true });
+  await mkdir(state, { recursive: true });
+  await writeFile(join(backup, 'testbox-backup'), 'tbx e2e backup share\n');
+  await tbx(['bootimage', 'pxelinux', '--tftp', tftp]);
+  const built = Date.now();
+  await tbx(['bootimage', 'build', '--out', join(tftp, 'maintenance-boot'), '--cache', E2E_CACHE]);
+  t.diagnostic(`tbx bootimage build: ${((Date.now() - built) / 1000).toFixed(1)} s`);
+
+  const daemon = await startGitDaemon(root);
+  t.after(() => daemon.stop());
+  const extraArgs = [
+    'console=ttyS0,115200',
+    'tbx.backup=9p:backup',
+    'tbx.tftp=9p:tftp',
+    `tbx.fleet=${daemon.guestUrl('fleet.git')}`,
+    `tbx.fail-delay=${o.failDelay ?? 10}`,
+    ...(o.extraArgs ?? []),
+  ];
+  const site = {
+    apiVersion: 'tbx/v1',
+    kind: 'Site',
+    boot: { nfsServer: '10.0.2.2', gateway: '10.0.2.2', netmask: '255.255.255.0', ethDevice: 'eth0', ipConfig: 'static', kernel: 'maintenance-boot/vmlinuz', initrd: 'maintenance-boot/initrd.img', extraArgs },
+    policy: { maxConcurrent: 10, maxAttempts: o.maxAttempts ?? 3 },
+  };
+  const repo = await makeFleetRepo(root, { 'fleet.yaml': site, [`testboxes/${BOX.name}.yaml`]: box(BOX.name, BOX.ip, { disks: ['sda'] }) });
+  const disk = join(root, 'disk.img');
+  await makeBootableDisk(disk, o.diskMiB ?? 64);
+  const logFile = join(root, 'serial.log');
+  const shares = ['--fleet', repo.bare, '--tftp', tftp, '--backup', backup, '--state-dir', state];
+  return {
+    root,
+    tftp,
+    backup,
+    state,
+    disk,
+    repo,
+    daemon,
+    reconcile: () => tbx(['reconcile', ...shares]),
+    plan: () => runTbx(['plan', ...shares]),
+    async request(pr, action, request) {
+      await repo.mergePr(pr, { [`testboxes/${BOX.name}.yaml`]: box(BOX.name, BOX.ip, { disks: ['sda'], action, request }) }, `${BOX.name}: ${action} (${request})`);
+    },
+    boot(options = {}) {
+      const guest = startGuest({ disk, tftpRoot: tftp, shares: { backup, tftp }, hardTimeoutMs: 240_000, onLine: (l) => void appendFile(logFile, `${l}\n`), ...options });
+      t.after(() => guest.kill());
+      return guest;
+    },
+  };
+}
+
+/** Run tbx and fail loudly unless it exits 0. */
+async function tbx(args: string[]): Promise<Result> {
+  const r = await runTbx(args);
+  if (r.exitCode !== 0) throw new Error(`tbx ${args.join(' ')} exited ${r.exitCode}:\n${r.all}`);
+  return r;
+}
