@@ -49,29 +49,22 @@ export async function stageBusybox(busybox: string, root: string): Promise<numbe
 }
 
 /**
- * git, its helpers in `git --exec-path` (hard links to git become symlinks; separate
- * programs such as git-remote-http are copied with their libraries) and the templates it
- * clones with.
+ * git and what the agent's fetch and push need from `git --exec-path`: its symlinks (the
+ * builtins such as git-upload-pack) and the remote helpers (git-remote-http for https
+ * fleets) with their libraries. git://, file:// and ssh-less transports are built in; the
+ * other helper programs (http-backend, imap-send, daemon, shell scripts, ...) are left out.
  */
 export async function stageGit(root: string): Promise<void> {
   const git = await which('git');
   await stageBinary(git, root, '/usr/bin/git');
   const execPath = (await execa('git', ['--exec-path'])).stdout.trim();
-  const gitId = await lstat(await realpath(git));
+  await mkdir(join(root, execPath), { recursive: true });
   for (const name of await readdir(execPath)) {
     const src = join(execPath, name);
     const st = await lstat(src);
-    const dst = join(execPath, name);
-    await mkdir(join(root, execPath), { recursive: true });
-    if (st.isSymbolicLink()) {
-      await symlink(await readlink(src), join(root, dst));
-    } else if (st.isFile() && st.ino === gitId.ino && st.dev === gitId.dev) {
-      await symlink('/usr/bin/git', join(root, dst));
-    } else if (st.isFile() && st.mode & constants.S_IXUSR) {
-      // Shell and perl helpers (git-instaweb, git-svn, ...) are of no use to the agent.
-      const head = await execa('head', ['-c', '4', src]);
-      if (head.stdout.startsWith('\x7fELF')) await stageBinary(src, root, dst);
-    }
+    if (name === 'git') await symlink('/usr/bin/git', join(root, src));
+    else if (st.isSymbolicLink()) await symlink(await readlink(src), join(root, src));
+    else if (st.isFile() && st.mode & constants.S_IXUSR && name.startsWith('git-remote-')) await stageBinary(src, root, src);
   }
 }
 
