@@ -33,8 +33,26 @@ export interface E2eSite {
   boot(options?: Partial<GuestOptions>): Guest;
 }
 
+/** How the box reaches the site: its git URL's daemon, the share tokens, and QEMU's network options. */
+export interface SiteNetwork {
+  daemon: GitDaemon;
+  /** `tbx.backup=...` and `tbx.tftp=...` for boot.extraArgs. */
+  shareArgs: string[];
+  guest: Partial<GuestOptions>;
+}
+
+/**
+ * The default network: QEMU user networking (DHCP + TFTP of the TFTP root), the shares as
+ * 9p exports, and a git daemon on the host's loopback (10.0.2.2 for the guest).
+ */
+export async function userNetwork(dirs: { root: string; tftp: string; backup: string }): Promise<SiteNetwork> {
+  return { daemon: await startGitDaemon(dirs.root), shareArgs: ['tbx.backup=9p:backup', 'tbx.tftp=9p:tftp'], guest: { tftpRoot: dirs.tftp, shares: { backup: dirs.backup, tftp: dirs.tftp } } };
+}
+
 /** What the scenario varies. */
 export interface SiteOptions {
+  /** Default: {@link userNetwork}. Called once the site's directories exist. */
+  network?: (dirs: { root: string; tftp: string; backup: string }) => Promise<SiteNetwork>;
   maxAttempts?: number;
   /** Seconds /init waits after a failed attempt before rebooting (tbx.fail-delay). */
   failDelay?: number;
@@ -63,12 +81,12 @@ export async function createE2eSite(t: TestContext, o: SiteOptions = {}): Promis
   await tbx(['bootimage', 'build', '--out', join(tftp, 'maintenance-boot'), '--cache', E2E_CACHE]);
   t.diagnostic(`tbx bootimage build: ${((Date.now() - built) / 1000).toFixed(1)} s`);
 
-  const daemon = await startGitDaemon(root);
+  const network = await (o.network ?? userNetwork)({ root, tftp, backup });
+  const daemon = network.daemon;
   t.after(() => daemon.stop());
   const extraArgs = [
     'console=ttyS0,115200',
-    'tbx.backup=9p:backup',
-    'tbx.tftp=9p:tftp',
+    ...network.shareArgs,
     `tbx.fleet=${daemon.guestUrl('fleet.git')}`,
     `tbx.fail-delay=${o.failDelay ?? 10}`,
     ...(o.extraArgs ?? []),
@@ -98,7 +116,7 @@ export async function createE2eSite(t: TestContext, o: SiteOptions = {}): Promis
       await repo.mergePr(pr, { [`testboxes/${BOX.name}.yaml`]: box(BOX.name, BOX.ip, { disks: ['sda'], action, request }) }, `${BOX.name}: ${action} (${request})`);
     },
     boot(options = {}) {
-      const guest = startGuest({ disk, tftpRoot: tftp, shares: { backup, tftp }, hardTimeoutMs: 240_000, onLine: (l) => void appendFile(logFile, `${l}\n`), ...options });
+      const guest = startGuest({ disk, hardTimeoutMs: 240_000, onLine: (l) => void appendFile(logFile, `${l}\n`), ...network.guest, ...options });
       t.after(() => guest.kill());
       return guest;
     },

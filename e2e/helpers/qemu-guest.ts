@@ -16,6 +16,8 @@ export interface GuestOptions {
   hardTimeoutMs: number;
   /** Prefix for the command, e.g. `['ip', 'netns', 'exec', 'ns1']`. */
   wrap?: string[];
+  /** Write the guest's network traffic to this pcap file (QEMU filter-dump), e.g. to read TFTP requests from it. */
+  pcap?: string;
   /** Called with each serial line as it arrives (timestamped), e.g. to keep a log. */
   onLine?: (line: string) => void;
 }
@@ -58,6 +60,7 @@ export function startGuest(o: GuestOptions): Guest {
     '-netdev', netdev, '-device', 'e1000,netdev=n0,mac=52:54:00:12:34:56',
     '-drive', `file=${o.disk},format=raw,if=ide,index=0`, '-boot', 'order=nc',
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
+    ...(o.pcap ? ['-object', `filter-dump,id=dump0,netdev=n0,file=${o.pcap}`] : []),
     ...Object.entries(o.shares ?? {}).flatMap(([tag, path]) => ['-virtfs', `local,path=${path},mount_tag=${tag},security_model=none,id=${tag}`]),
   ];
   const [cmd, ...pre] = [...(o.wrap ?? []), 'setpriv'];
