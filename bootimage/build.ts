@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Logger } from '../lib/logger.js';
@@ -72,9 +72,16 @@ export async function buildBootImage(o: BuildOptions): Promise<BuildResult> {
     const fromCache = existsSync(cached);
     if (!fromCache) {
       await mkdir(join(o.cacheDir, 'images'), { recursive: true });
-      await packInitramfs(stage, `${cached}.tmp`);
-      await rename(`${cached}.tmp`, cached);
+      try {
+        await packInitramfs(stage, `${cached}.tmp`);
+        await rename(`${cached}.tmp`, cached);
+      } finally {
+        await rm(`${cached}.tmp`, { force: true });
+      }
     }
+    const now = new Date();
+    await utimes(cached, now, now);
+    await pruneImages(join(o.cacheDir, 'images'), KEEP_IMAGES);
     await mkdir(o.out, { recursive: true });
     await replaceFile(kernel.vmlinuz, join(o.out, 'vmlinuz'));
     await replaceFile(cached, join(o.out, 'initrd.img'));
@@ -96,6 +103,17 @@ export async function buildBootImage(o: BuildOptions): Promise<BuildResult> {
   } finally {
     await rm(stage, { recursive: true, force: true });
   }
+}
+
+/** Packed images kept in the cache: every tbx upgrade makes a new one. */
+const KEEP_IMAGES = 3;
+
+/** Delete all but the `keep` most recently used packed images. */
+async function pruneImages(dir: string, keep: number): Promise<void> {
+  const images = [];
+  for (const name of (await readdir(dir)).filter((n) => /^initrd-[0-9a-f]+\.img$/.test(n))) images.push({ name, used: (await stat(join(dir, name))).mtimeMs });
+  images.sort((a, b) => b.used - a.used);
+  for (const old of images.slice(keep)) await rm(join(dir, old.name), { force: true });
 }
 
 async function installScript(src: string, dst: string): Promise<void> {
