@@ -72,11 +72,13 @@ export async function buildBootImage(o: BuildOptions): Promise<BuildResult> {
     const fromCache = existsSync(cached);
     if (!fromCache) {
       await mkdir(join(o.cacheDir, 'images'), { recursive: true });
+      // A temp name of our own: concurrent builds may pack the same image into one cache.
+      const tmp = `${cached}.tmp-${process.pid}`;
       try {
-        await packInitramfs(stage, `${cached}.tmp`);
-        await rename(`${cached}.tmp`, cached);
+        await packInitramfs(stage, tmp);
+        await rename(tmp, cached);
       } finally {
-        await rm(`${cached}.tmp`, { force: true });
+        await rm(tmp, { force: true });
       }
     }
     const now = new Date();

@@ -54,8 +54,11 @@ export async function fetchKernel(cacheDir: string, pkg?: string): Promise<Kerne
     // Debian's package ships no modules.dep: its postinst runs depmod, which we must do ourselves.
     await step('depmod', ['-b', root, version], work, 'depmod failed (install the kmod package)');
     await writeFile(join(root, '.complete'), `${deb}\n`);
+    if (existsSync(join(dir, '.complete'))) return tree(dir); // a concurrent build finished first
     await rm(dir, { recursive: true, force: true });
-    await rename(root, dir);
+    await rename(root, dir).catch((err: NodeJS.ErrnoException) => {
+      if (!existsSync(join(dir, '.complete'))) throw err;
+    });
   } finally {
     await rm(work, { recursive: true, force: true });
   }
