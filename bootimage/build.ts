@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Logger } from '../lib/logger.js';
@@ -8,6 +8,7 @@ import { stageBinary, stageBusybox, stageGit, which } from './binaries.js';
 import { bundleAgent } from './bundle.js';
 import { fetchKernel } from './kernel.js';
 import { stageModules } from './modules.js';
+import { pruneImages } from './image-cache.js';
 import { packInitramfs, treeDigest } from './pack.js';
 
 /** What `tbx bootimage build` needs. */
@@ -69,7 +70,9 @@ export async function buildBootImage(o: BuildOptions): Promise<BuildResult> {
 
     const digest = await treeDigest(stage);
     const cached = join(o.cacheDir, 'images', `initrd-${digest.slice(0, 24)}.img`);
-    const fromCache = existsSync(cached);
+    // Touching the image claims it: pruning (here or in a concurrent build) spares recent ones.
+    const now = new Date();
+    const fromCache = await utimes(cached, now, now).then(() => true, () => false);
     if (!fromCache) {
       await mkdir(join(o.cacheDir, 'images'), { recursive: true });
       // A temp name of our own: concurrent builds may pack the same image into one cache.
@@ -81,12 +84,10 @@ export async function buildBootImage(o: BuildOptions): Promise<BuildResult> {
         await rm(tmp, { force: true });
       }
     }
-    const now = new Date();
-    await utimes(cached, now, now);
-    await pruneImages(join(o.cacheDir, 'images'), KEEP_IMAGES);
     await mkdir(o.out, { recursive: true });
     await replaceFile(kernel.vmlinuz, join(o.out, 'vmlinuz'));
     await replaceFile(cached, join(o.out, 'initrd.img'));
+    await pruneImages(join(o.cacheDir, 'images'));
     const du = await execa('du', ['-sb', stage]);
     return {
       kernelPackage: kernel.package,
@@ -94,7 +95,7 @@ export async function buildBootImage(o: BuildOptions): Promise<BuildResult> {
       vmlinuz: join(o.out, 'vmlinuz'),
       initrd: join(o.out, 'initrd.img'),
       vmlinuzBytes: (await stat(kernel.vmlinuz)).size,
-      initrdBytes: (await stat(cached)).size,
+      initrdBytes: (await stat(join(o.out, 'initrd.img'))).size,
       stagedBytes: Number(du.stdout.split(/\s/)[0]),
       modules,
       agentBundleBytes: bundle.bytes,
@@ -105,17 +106,6 @@ export async function buildBootImage(o: BuildOptions): Promise<BuildResult> {
   } finally {
     await rm(stage, { recursive: true, force: true });
   }
-}
-
-/** Packed images kept in the cache: every tbx upgrade makes a new one. */
-const KEEP_IMAGES = 3;
-
-/** Delete all but the `keep` most recently used packed images. */
-async function pruneImages(dir: string, keep: number): Promise<void> {
-  const images = [];
-  for (const name of (await readdir(dir)).filter((n) => /^initrd-[0-9a-f]+\.img$/.test(n))) images.push({ name, used: (await stat(join(dir, name))).mtimeMs });
-  images.sort((a, b) => b.used - a.used);
-  for (const old of images.slice(keep)) await rm(join(dir, old.name), { force: true });
 }
 
 async function installScript(src: string, dst: string): Promise<void> {
