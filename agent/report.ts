@@ -1,8 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commitFiles } from '../fleet/commit-files.js';
 import { statusCommitMessage } from '../fleet/commit-message.js';
-import { cloneDirFor } from '../fleet/source.js';
+import { parseFleetFile } from '../fleet/parse-file.js';
+import { cloneDirFor, openFleet } from '../fleet/source.js';
 import { formatStatus, statusPath } from '../fleet/status-file.js';
 import { removeFile, writeFileAtomic } from '../lib/atomic-write.js';
 import { describeError } from '../lib/errors.js';
@@ -12,9 +14,10 @@ import { writeSpooledStatus } from '../share/spool.js';
 import type { TestboxStatus } from '../schema/types.js';
 import type { SeedLog } from './seed-log.js';
 
-/** Where a status goes: always the share's spool, and the fleet repo when one is given. */
+/** Where a status goes: the share's spool (unless the share is unusable) and the fleet repo when one is given. */
 export interface ReportTarget {
-  backupRoot: string;
+  /** Backup share root; absent when the share is unusable and git is the only place left. */
+  backupRoot?: string;
   fleet?: string;
   branch?: string;
   stateDir?: string;
@@ -36,18 +39,20 @@ export interface Reported {
  */
 export async function reportStatus(status: TestboxStatus, target: ReportTarget, seedLog: SeedLog, log: Logger): Promise<Reported> {
   const r: Reported = { spooled: false, committed: false, durable: false };
-  try {
-    await writeSpooledStatus(target.backupRoot, status);
-    r.spooled = true;
-  } catch (err) {
-    seedLog.error(`could not write the status to the share: ${describeError(err)}`);
+  if (target.backupRoot !== undefined) {
+    try {
+      await writeSpooledStatus(target.backupRoot, status);
+      r.spooled = true;
+    } catch (err) {
+      seedLog.error(`could not write the status to the share: ${describeError(err)}`);
+    }
   }
   if (target.fleet && status.phase !== 'Running') {
     const stateDir = target.stateDir ?? join(tmpdir(), 'tbx-agent');
     const deadlineMs = target.pushDeadlineMs ?? 300_000;
     // Tell the reconciler not to forward this spooled status while we are still pushing it.
-    const marker = join(target.backupRoot, status.ip, BOX_FILES.pushing);
-    await writeFileAtomic(marker, JSON.stringify({ pid: process.pid, until: new Date(Date.now() + deadlineMs + 60_000).toISOString() }), { root: target.backupRoot }).catch(() => undefined);
+    const marker = r.spooled && target.backupRoot !== undefined ? join(target.backupRoot, status.ip, BOX_FILES.pushing) : undefined;
+    if (marker) await writeFileAtomic(marker, JSON.stringify({ pid: process.pid, until: new Date(Date.now() + deadlineMs + 60_000).toISOString() }), { root: target.backupRoot }).catch(() => undefined);
     try {
       const res = await commitFiles(
         { dir: cloneDirFor(stateDir, target.fleet, true), url: target.fleet, shallow: true, deadlineMs, ...(target.branch ? { branch: target.branch } : {}) },
@@ -61,9 +66,26 @@ export async function reportStatus(status: TestboxStatus, target: ReportTarget, 
       log.warn({ err: describeError(err) }, 'status not committed');
       seedLog.info(`git unreachable (${describeError(err)}); the status stays spooled on the share and the reconciler will forward it`);
     } finally {
-      await removeFile(marker).catch(() => undefined);
+      if (marker) await removeFile(marker).catch(() => undefined);
     }
   }
   r.durable = r.spooled || r.committed;
   return r;
+}
+
+/**
+ * The box's status as last committed to the fleet repo, or undefined (no fleet, no file,
+ * git unreachable). Used to count attempts when the share's spool cannot be read.
+ */
+export async function lastCommittedStatus(target: ReportTarget, name: string, log: Logger): Promise<TestboxStatus | undefined> {
+  if (!target.fleet) return undefined;
+  try {
+    const checkout = await openFleet(target.fleet, { stateDir: target.stateDir ?? join(tmpdir(), 'tbx-agent'), mode: 'sync', shallow: true, ...(target.branch ? { branch: target.branch } : {}) });
+    const file = join(checkout.dir, statusPath(name));
+    const bytes = await readFile(file).catch(() => undefined);
+    return bytes ? parseFleetFile<TestboxStatus>(statusPath(name), bytes, 'TestboxStatus').value : undefined;
+  } catch (err) {
+    log.warn({ err: describeError(err) }, 'cannot read the last status from git');
+    return undefined;
+  }
 }

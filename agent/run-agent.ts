@@ -7,10 +7,10 @@ import { hexIp } from '../lib/hex-ip.js';
 import type { Logger } from '../lib/logger.js';
 import { ensureDirUnder } from '../lib/safe-path.js';
 import type { ImageStore } from '../imaging/store.js';
-import { parseAppend } from '../pxe/marker.js';
+import { parseAppend, parseTestboxArgs } from '../pxe/marker.js';
 import { BOX_FILES } from '../share/layout.js';
 import { readSpooledStatus } from '../share/spool.js';
-import type { Action, DiskReport, Phase, TestboxStatus } from '../schema/types.js';
+import { ACTIONS, type Action, type DiskReport, type Phase, type TestboxStatus } from '../schema/types.js';
 import { backupDisks, restoreDisks } from './actions.js';
 import { kernelIpOf, parseBootArgs, readCmdline, type BootArgs } from './cmdline.js';
 import { listDisks, type DiskPaths } from './disks.js';
@@ -18,7 +18,7 @@ import { AgentFailure, EXIT } from './exit-codes.js';
 import { createProgressReporter, type ProgressReporter } from './progress.js';
 import { identifyIp, lookupHostname } from './identity.js';
 import { writeFinderFiles, writeInfoFile, writeInfoZip, type InfoPaths } from './info.js';
-import { reportStatus, type ReportTarget } from './report.js';
+import { lastCommittedStatus, reportStatus, type ReportTarget } from './report.js';
 import { SeedLog, type ConsoleSink } from './seed-log.js';
 import { ensureBackupShare, ensureTftpShare } from './shares.js';
 
@@ -55,6 +55,8 @@ interface Session {
   host?: string;
   boxDir?: string;
   boot?: BootArgs;
+  /** The kernel command line, read first so that even an early failure can be reported. */
+  tokens?: string[];
   attempt?: number;
   startedAt?: string;
 }
@@ -70,6 +72,7 @@ export async function runAgent(o: AgentOptions): Promise<number> {
   let progress: ProgressReporter | undefined;
   try {
     const tokens = await readCmdline(o.cmdlineFile);
+    s.tokens = tokens;
     s.ip = identifyIp(o.ip, kernelIpOf(tokens));
     s.host = o.hostname ?? (await lookupHostname(s.ip));
     await ensureBackupShare(o.backupRoot, { waitMs: o.shareWaitMs, tryMount: o.tryMount, log: seedLog });
@@ -181,17 +184,27 @@ async function removeOwnConfig(path: string, boot: BootArgs, seedLog: SeedLog): 
  * which only the logs record, as with the seed.
  */
 async function report(o: AgentOptions, s: Session, seedLog: SeedLog, phase: Phase, message: string, disks?: DiskReport[], exitCode?: number): Promise<boolean | 'seed-style'> {
-  const name = s.boot?.name;
-  const request = s.boot?.request;
-  if (!s.ip || !s.boxDir || !s.boot) return false;
+  const boot = s.boot ?? bootFromTokens(s.tokens);
+  const name = boot?.name;
+  const request = boot?.request;
+  if (!s.ip || !boot) return false;
   if (!name || !request || !/^[a-z0-9][-a-z0-9]*$/.test(name)) return 'seed-style';
+  const target: ReportTarget = { ...(s.boxDir ? { backupRoot: o.backupRoot } : {}), ...(o.fleet ? { fleet: o.fleet } : {}), ...(o.branch ? { branch: o.branch } : {}), ...(o.stateDir ? { stateDir: o.stateDir } : {}), ...(o.pushDeadlineMs ? { pushDeadlineMs: o.pushDeadlineMs } : {}) };
+  if (!s.boxDir) {
+    // The backup share is unusable (code 11), so there is no spool to count attempts with:
+    // git is the only place left for the result, and without it the reconciler could never
+    // see the failures, stop at maxAttempts and let the box boot its disk.
+    if (!o.fleet || phase === 'Running') return false;
+    const prev = await lastCommittedStatus(target, name, o.log);
+    s.attempt ??= prev && prev.request === request && prev.action === boot.action ? prev.attempt + 1 : 1;
+  }
   const status: TestboxStatus = {
     apiVersion: 'tbx/v1',
     kind: 'TestboxStatus',
     name,
     ip: s.ip,
     request,
-    action: s.boot.action as Action,
+    action: boot.action as Action,
     attempt: s.attempt ?? 1,
     phase,
     startedAt: s.startedAt ?? stamp(o.now()),
@@ -201,8 +214,14 @@ async function report(o: AgentOptions, s: Session, seedLog: SeedLog, phase: Phas
     ...(s.host ? { host: s.host } : {}),
     ...(disks?.length ? { disks } : {}),
   };
-  const target: ReportTarget = { backupRoot: o.backupRoot, ...(o.fleet ? { fleet: o.fleet } : {}), ...(o.branch ? { branch: o.branch } : {}), ...(o.stateDir ? { stateDir: o.stateDir } : {}), ...(o.pushDeadlineMs ? { pushDeadlineMs: o.pushDeadlineMs } : {}) };
   return (await reportStatus(status, target, seedLog, o.log)).durable;
+}
+
+/** The action, request and name from the raw tokens, when the full parse has not run yet; undefined without a valid action. */
+function bootFromTokens(tokens: string[] | undefined): Pick<BootArgs, 'action' | 'request' | 'name'> | undefined {
+  const args = parseTestboxArgs(tokens ?? []);
+  if (!args.action || args.action === 'none' || !(ACTIONS as readonly string[]).includes(args.action)) return undefined;
+  return { action: args.action as BootArgs['action'], ...(args.request ? { request: args.request } : {}), ...(args.name ? { name: args.name } : {}) };
 }
 
 async function rebootNow(o: AgentOptions, seedLog: SeedLog): Promise<void> {

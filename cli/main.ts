@@ -4,6 +4,7 @@ import { describeError, TbxError, ValidationError } from '../lib/errors.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { redact } from '../lib/redact.js';
 import * as agent from './commands/agent.js';
+import * as bootimage from './commands/bootimage.js';
 import * as completion from './commands/completion.js';
 import * as demo from './commands/demo.js';
 import * as doctor from './commands/doctor.js';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   reconcile.register(program, logger);
   request.register(program);
   agent.register(program);
+  bootimage.register(program, logger);
   status.register(program);
   history.register(program);
   events.register(program);
