@@ -8,7 +8,7 @@ import type { Logger } from '../lib/logger.js';
 import { ensureDirUnder } from '../lib/safe-path.js';
 import type { ImageStore } from '../imaging/store.js';
 import { parseAppend } from '../pxe/marker.js';
-import { BOX_FILES } from '../share/layout.js';
+import { BOX_FILES, boxDir } from '../share/layout.js';
 import { readSpooledStatus } from '../share/spool.js';
 import type { Action, DiskReport, Phase, TestboxStatus } from '../schema/types.js';
 import { backupDisks, restoreDisks } from './actions.js';
@@ -98,7 +98,24 @@ export async function runAgent(o: AgentOptions): Promise<number> {
     }
     await writeFinderFiles(s.boxDir, s.ip, hex, s.host);
     const disks = await listDisks(s.boxDir, o, seedLog);
-    const deps = { boxDir: s.boxDir, disks, paths: o, stores: o.stores, writeStore: o.writeStore, seedLog, log: o.log };
+    const img = s.boot.imaging;
+    const writeStore = (img.format && o.stores.find((st) => st.format === img.format)) || o.writeStore;
+    const imageDir = img.source && img.source.ip !== s.ip ? await sourceDir(o.backupRoot, img.source.ip) : s.boxDir;
+    if (action === 'restore' && img.source) seedLog.info(`restoring from ${img.source.ip === s.ip ? 'this box' : img.source.ip}${img.source.generation ? `, generation ${img.source.generation}` : ''}`);
+    const deps = {
+      boxDir: s.boxDir,
+      imageDir,
+      ...(img.source?.generation ? { generation: img.source.generation } : {}),
+      ...(img.keep !== undefined ? { keep: img.keep } : {}),
+      ...(img.skipFree !== undefined ? { skipFree: img.skipFree } : {}),
+      box: { ip: s.ip, ...(s.boot.name ? { name: s.boot.name } : {}) },
+      disks,
+      paths: o,
+      stores: o.stores,
+      writeStore,
+      seedLog,
+      log: o.log,
+    };
     let reports: DiskReport[] = [];
     switch (action) {
       case 'backup':
@@ -139,6 +156,13 @@ export async function runAgent(o: AgentOptions): Promise<number> {
     }
     return code;
   }
+}
+
+/** The share directory of the box a restore takes its image from; it must exist. */
+async function sourceDir(backupRoot: string, ip: string): Promise<string> {
+  const dir = boxDir(backupRoot, ip);
+  if (!(await access(dir).then(() => true, () => false))) throw new AgentFailure(EXIT.restoreFailed, `the source box's directory ${dir} does not exist on the backup share; nothing was restored`);
+  return dir;
 }
 
 /**

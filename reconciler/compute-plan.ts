@@ -1,7 +1,7 @@
 import type { Desired } from '../fleet/read-desired.js';
 import { hexIp } from '../lib/hex-ip.js';
 import { renderDefaultConfig } from '../pxe/render.js';
-import { decideBox, type Draft } from './decide-box.js';
+import { decideBox, type Draft, type SourceBox } from './decide-box.js';
 import type { Observed } from './observe.js';
 import type { BoxPlan, Plan } from './plan-types.js';
 
@@ -15,6 +15,7 @@ import type { BoxPlan, Plan } from './plan-types.js';
 export function computePlan(desired: Desired, observed: Observed): Plan {
   const site = desired.site;
   if (!site) throw new Error('computePlan needs a valid site');
+  const byName = new Map(desired.boxes.map((b) => [b.name, b]));
   const drafts: Draft[] = desired.boxes.map((box) =>
     decideBox({
       box,
@@ -23,6 +24,7 @@ export function computePlan(desired: Desired, observed: Observed): Plan {
       note: desired.notes.get(box.name),
       share: observed.boxes.get(box.ip),
       pxe: observed.pxe.get(hexIp(box.ip)),
+      ...(box.source ? { source: resolveSource(box.source, byName, observed) } : {}),
     }),
   );
   admit(drafts, site.policy.maxConcurrent);
@@ -53,6 +55,13 @@ export function computePlan(desired: Desired, observed: Observed): Plan {
     diagnostics: [...desired.diagnostics, ...observed.diagnostics],
     maxConcurrent: site.policy.maxConcurrent,
   };
+}
+
+/** `<box>[@<generation>]` as the source box's IP, generation and observed share. */
+function resolveSource(source: string, byName: Map<string, { ip: string }>, observed: Observed): SourceBox {
+  const [name = '', gen] = source.split('@');
+  const ip = byName.get(name)?.ip ?? '';
+  return { name, ip, ...(gen ? { generation: Number(gen) } : {}), share: ip ? observed.boxes.get(ip) : undefined };
 }
 
 /** Admit candidates in name order into the free slots; queue the rest, keeping their order. */

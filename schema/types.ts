@@ -27,6 +27,12 @@ export interface Site {
   policy: {
     maxConcurrent: number;
     maxAttempts: number;
+    /** backup-again keeps this many generations per disk (chunked images). */
+    keepGenerations: number;
+    /** How new backups are written. */
+    imageFormat: 'chunked' | 'gzip';
+    /** Chunked backups skip ext2/3/4 free space. */
+    skipFreeSpace: boolean;
   };
 }
 
@@ -39,6 +45,8 @@ export interface Testbox {
   disks?: string[];
   action: Action;
   request?: string;
+  /** restore only: `<box>[@<generation>]` whose image to restore (golden image). */
+  source?: string;
   suspend: boolean;
   labels?: Record<string, string>;
 }
@@ -47,10 +55,15 @@ export interface Testbox {
 export interface DiskReport {
   device: string;
   bytes: number;
-  sha256: string;
+  /** gzip images: SHA-256 of the raw disk content. */
+  sha256?: string;
+  /** chunked images: `blake3-tree:<hex>`, the disk digest (equal to the generation's after a restore). */
+  digest?: string;
   seconds: number;
   image?: string;
   storedBytes?: number;
+  mode?: 'whole-disk' | 'used-blocks';
+  generation?: number;
 }
 
 /** `status/<name>.yaml`, kind TestboxStatus: written by the agent. */

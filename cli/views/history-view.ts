@@ -15,7 +15,7 @@ export function renderHistoryText(name: string, history: RequestHistory[]): stri
       const s = res.status;
       out.push(`  attempt ${s.attempt}  ${s.phase.padEnd(9)} started ${when(s.startedAt)}${s.finishedAt ? `, finished ${when(s.finishedAt)}` : ''}${res.forwarded ? ' (forwarded from the share)' : ''}  ${res.commit.slice(0, 10)}`);
       if (s.message) out.push(`             ${s.message}`);
-      for (const d of s.disks ?? []) out.push(`             ${d.device}: ${d.bytes} bytes in ${d.seconds}s, sha256 ${d.sha256}`);
+      for (const d of s.disks ?? []) out.push(`             ${d.device}: ${d.bytes} bytes in ${d.seconds}s, ${d.sha256 ? `sha256 ${d.sha256}` : `digest ${d.digest}${d.generation ? `, generation ${d.generation}` : ''}`}`);
     }
     for (const n of r.notes) out.push(`  ${n.condition.toLowerCase().padEnd(8)} ${when(n.date)}  ${n.message}`);
     const last = r.results.at(-1)?.status;
