@@ -6,6 +6,7 @@ import { redact } from '../lib/redact.js';
 import * as agent from './commands/agent.js';
 import * as demo from './commands/demo.js';
 import * as history from './commands/history.js';
+import * as image from './commands/image.js';
 import * as plan from './commands/plan.js';
 import * as reconcile from './commands/reconcile.js';
 import * as status from './commands/status.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   agent.register(program);
   status.register(program);
   history.register(program);
+  image.register(program, logger);
   demo.register(program);
   return program;
 }

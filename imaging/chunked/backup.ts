@@ -14,9 +14,21 @@ import { join } from 'node:path';
 /** Bytes read from the disk per request (aligned). */
 export const READ_SIZE = 8 * 1024 * 1024;
 
+/** Something to read a disk image from at increasing offsets (a file handle, or a stream adapter). */
+export interface DiskReader {
+  read(buf: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+}
+
 /** What one backup needs. */
 export interface BackupJob {
   disk: DiskTarget;
+  /**
+   * Read from this instead of opening `disk.path` (import of a seed image): read whole, and
+   * `disk.size` may be larger than the content (the image ends where the reader does).
+   */
+  reader?: DiskReader;
+  /** Recorded in the header (import). */
+  importedFrom?: string;
   boxDir: string;
   store: StorePaths;
   pool: WorkerPool;
@@ -55,11 +67,12 @@ export async function backupDisk(job: BackupJob): Promise<BackupOutcome> {
   const fresh = new Set<string>();
   const packs = new PackWriter(job.store, () => undefined);
   const frames = new FrameBuilder(job.pool, packs, job.level);
-  const fh = await open(job.disk.path, 'r');
-  const index = await IndexWriter.create(finalPath, job.disk.size);
+  const fh = job.reader ? undefined : await open(job.disk.path, 'r');
+  const reader: DiskReader = job.reader ?? fh!;
+  const index = await IndexWriter.create(finalPath);
   const stats = { dataBytes: 0, zeroBytes: 0, unusedBytes: 0, chunks: 0, newChunks: 0, newStoredBytes: 0, seconds: 0 };
   try {
-    const usage = await diskUsage(fh, job.disk.size, job.skipFree);
+    const usage = fh ? await diskUsage(fh, job.disk.size, job.skipFree) : { mode: 'whole-disk' as const, layout: ['imported image, read whole'], used: [[0, job.disk.size]] as Array<[number, number]>, freeBytes: 0 };
     job.log.debug({ mode: usage.mode, layout: usage.layout }, 'disk layout');
     const onPiece = async (p: Piece) => {
       if (p.kind === 'zero') {
@@ -84,12 +97,13 @@ export async function backupDisk(job: BackupJob): Promise<BackupOutcome> {
         await index.add(pos, start - pos, KIND.unused);
         stats.unusedBytes += start - pos;
       }
-      await chunkRange(fh, start, length, onPiece, (n) => job.progress?.((done += n), job.disk.size));
-      pos = start + length;
+      pos = start + (await chunkRange(reader, start, length, onPiece, (n) => job.progress?.((done += n), job.disk.size)));
+      if (pos < start + length) break; // the reader ended (import)
     }
-    if (pos < job.disk.size) {
-      await index.add(pos, job.disk.size - pos, KIND.unused);
-      stats.unusedBytes += job.disk.size - pos;
+    const size = job.reader ? pos : job.disk.size;
+    if (pos < size) {
+      await index.add(pos, size - pos, KIND.unused);
+      stats.unusedBytes += size - pos;
     }
     await frames.finish();
     await packs.finish();
@@ -101,12 +115,13 @@ export async function backupDisk(job: BackupJob): Promise<BackupOutcome> {
       generation,
       createdAt: (job.now?.() ?? new Date()).toISOString(),
       box: job.box,
-      disk: { size: job.disk.size, ...(job.disk.model ? { model: job.disk.model } : {}), ...(job.disk.serial ? { serial: job.disk.serial } : {}) },
+      disk: { size, ...(job.disk.model ? { model: job.disk.model } : {}), ...(job.disk.serial ? { serial: job.disk.serial } : {}) },
       tool: { name: 'tbx', version: job.toolVersion },
       chunking: { block: BLOCK, minChunk: MIN_CHUNK, maxChunk: MAX_CHUNK, zeroRunMin: ZERO_RUN_MIN, digest: 'blake3', compression: `zstd-${job.level}` },
       mode: usage.mode,
       layout: usage.layout,
       stats,
+      ...(job.importedFrom ? { importedFrom: job.importedFrom } : {}),
     };
     const digest = await index.commit(finalPath, header);
     return { generation, ref: `images/${job.disk.device}/${generationName(generation)}`, header: { ...header, digest }, newStoredBytes: stats.newStoredBytes };
@@ -116,15 +131,16 @@ export async function backupDisk(job: BackupJob): Promise<BackupOutcome> {
     await packs.abort();
     throw err;
   } finally {
-    await fh.close();
+    await fh?.close();
   }
 }
 
 /**
  * Read `[start, start+length)` in aligned blocks (one read ahead) and chunk it. Each buffer
- * keeps room in front for the open chunk carried over from the previous one.
+ * keeps room in front for the open chunk carried over from the previous one. Returns the
+ * bytes read: `length`, or less when the reader ended early.
  */
-async function chunkRange(fh: import('node:fs/promises').FileHandle, start: number, length: number, onPiece: (p: Piece) => Promise<void>, progress: (n: number) => void): Promise<void> {
+async function chunkRange(fh: DiskReader, start: number, length: number, onPiece: (p: Piece) => Promise<void>, progress: (n: number) => void): Promise<number> {
   const pieces: Piece[] = [];
   const chunker = new Chunker(start, (p) => pieces.push(p));
   const bufs = [Buffer.allocUnsafeSlow(MAX_CHUNK + READ_SIZE), Buffer.allocUnsafeSlow(MAX_CHUNK + READ_SIZE)];
@@ -137,11 +153,11 @@ async function chunkRange(fh: import('node:fs/promises').FileHandle, start: numb
     const buf = bufs[i % 2]!;
     const n = await next;
     const want = Math.min(READ_SIZE, end - at);
-    if (n !== want) throw new Error(`short read at ${at} of the disk (${n} of ${want} bytes)`);
     const whole = n - (n % BLOCK);
     const tailAt = at + whole;
     at += n;
-    next = readInto(bufs[(i + 1) % 2]!, at);
+    // A short read is the end (of an imported stream; a short disk fails the index's size check).
+    next = n === want ? readInto(bufs[(i + 1) % 2]!, at) : null;
     carry.copy(buf, MAX_CHUNK - carry.length);
     const view = buf.subarray(MAX_CHUNK - carry.length, MAX_CHUNK + whole);
     const keep = chunker.feed(view);
@@ -159,6 +175,7 @@ async function chunkRange(fh: import('node:fs/promises').FileHandle, start: numb
   }
   chunker.finish(carry);
   for (const p of pieces.splice(0)) await onPiece(p);
+  return at - start;
 }
 
 /** The highest generation number in a device directory (0 when none). */

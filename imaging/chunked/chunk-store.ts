@@ -91,7 +91,7 @@ export class ChunkStore implements ImageStore {
     const pool = new WorkerPool(this.options.workers);
     try {
       const r = await restoreGeneration({ generation, disk, store, pool, log: context.log, ...(context.progress ? { progress: context.progress } : {}) });
-      context.log.info({ generation: generation.header.generation, bytesWritten: r.bytesWritten, chunksWritten: r.chunksWritten, verifiedBytes: r.verifiedBytes }, 'restore done');
+      context.log.info({ generation: generation.header.generation, bytesWritten: r.bytesWritten, chunksWritten: r.chunksWritten, verifiedBytes: r.verifiedBytes, phases: r.phases }, 'restore done');
       return {
         device: disk.device,
         bytes: r.bytesWritten,

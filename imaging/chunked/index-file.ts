@@ -38,7 +38,7 @@ export interface GenerationHeader {
   mode: ImagingMode;
   /** What was understood of the disk in used-blocks mode, e.g. `ext4 at 0`; why not, otherwise. */
   layout: string[];
-  /** Disk digest: BLAKE3 over the disk size and the extent list (zero and free runs as zeros). */
+  /** Disk digest: BLAKE3 over the extent list (zero and free runs merged, as zeros) and the disk size. */
   digest: string;
   stats: { dataBytes: number; zeroBytes: number; unusedBytes: number; chunks: number; newChunks: number; newStoredBytes: number; seconds: number };
   /** For imported seed images: where it came from. */
@@ -97,21 +97,22 @@ export class IndexWriter {
   private constructor(
     private readonly fh: FileHandle,
     readonly tmp: string,
-    private readonly size: number,
   ) {
-    const head = Buffer.alloc(8);
-    head.writeBigUInt64LE(BigInt(size));
     this.digest.update(Buffer.from('tbx-disk/1'));
-    this.digest.update(head);
     this.whole.update(MAGIC);
   }
 
   /** Start writing the index that will become `finalPath`. */
-  static async create(finalPath: string, diskSize: number): Promise<IndexWriter> {
+  static async create(finalPath: string): Promise<IndexWriter> {
     const tmp = join(dirname(finalPath), `.${basename(finalPath)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
     const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
     await fh.write(MAGIC, 0, MAGIC.length, 0);
-    return new IndexWriter(fh, tmp, diskSize);
+    return new IndexWriter(fh, tmp);
+  }
+
+  /** Bytes of the disk covered so far. */
+  get covered(): number {
+    return this.lastEnd;
   }
 
   /** Append one extent. */
@@ -131,8 +132,11 @@ export class IndexWriter {
 
   /** Write the header and checksum, fsync, and link the file into place. Returns the disk digest. */
   async commit(finalPath: string, header: Omit<GenerationHeader, 'digest'>): Promise<string> {
-    if (this.lastEnd !== this.size) throw new Error(`index covers ${this.lastEnd} of ${this.size} bytes`);
+    if (this.lastEnd !== header.disk.size) throw new Error(`index covers ${this.lastEnd} of ${header.disk.size} bytes`);
     this.flushZeroDigest();
+    const size = Buffer.alloc(8);
+    size.writeBigUInt64LE(BigInt(header.disk.size));
+    this.digest.update(size);
     const digest = this.digest.digestBuffer().toString('hex');
     await this.flush();
     const json = Buffer.from(JSON.stringify({ ...header, digest }));

@@ -202,22 +202,27 @@ export class PackWriter {
   }
 }
 
+/** Open pack files shared by concurrent frame reads; call {@link closePacks} when done. */
+export type PackHandles = Map<string, Promise<FileHandle>>;
+
 /** Read frame `f`'s compressed bytes and check them against its digest. */
-export async function readFrame(store: StorePaths, f: Frame, handles?: Map<string, FileHandle>): Promise<Buffer> {
-  let fh = handles?.get(f.pack);
-  const own = !fh;
+export async function readFrame(store: StorePaths, f: Frame, handles: PackHandles): Promise<Buffer> {
+  let fh = handles.get(f.pack);
   if (!fh) {
-    fh = await open(packPaths(store, f.pack).pack, 'r');
-    handles?.set(f.pack, fh);
+    fh = open(packPaths(store, f.pack).pack, 'r');
+    handles.set(f.pack, fh);
   }
-  try {
-    const buf = Buffer.allocUnsafe(f.storedLength);
-    const { bytesRead } = await fh.read(buf, 0, f.storedLength, f.offset);
-    if (bytesRead !== f.storedLength || !blake3(buf).equals(f.digest)) {
-      throw new ImageIntegrityError(`pack ${f.pack} is damaged: the frame at offset ${f.offset} (${f.storedLength} bytes) does not match its checksum`);
-    }
-    return buf;
-  } finally {
-    if (own && !handles) await fh.close();
+  // Not from Node's shared pool: frames are transferred to worker threads.
+  const buf = Buffer.allocUnsafeSlow(f.storedLength);
+  const { bytesRead } = await (await fh).read(buf, 0, f.storedLength, f.offset);
+  if (bytesRead !== f.storedLength || !blake3(buf).equals(f.digest)) {
+    throw new ImageIntegrityError(`pack ${f.pack} is damaged: the frame at offset ${f.offset} (${f.storedLength} bytes) does not match its checksum`);
   }
+  return buf;
+}
+
+/** Close every pack opened through `handles`. */
+export async function closePacks(handles: PackHandles): Promise<void> {
+  await Promise.all([...handles.values()].map((h) => h.then((fh) => fh.close()).catch(() => undefined)));
+  handles.clear();
 }

@@ -4,16 +4,19 @@ import { ImageIntegrityError, type DiskTarget } from '../store.js';
 import { TbxError } from '../../lib/errors.js';
 import { ENTRY, entryAt, KIND, type Generation } from './index-file.js';
 import type { StorePaths } from './layout.js';
-import { keyOf, loadChunkMap, readFrame, type ChunkLocation, type Frame } from './pack-file.js';
+import { closePacks, keyOf, loadChunkMap, readFrame, type ChunkLocation, type Frame, type PackHandles } from './pack-file.js';
 import type { WorkerPool } from './worker-pool.js';
+import { zeroRange } from './zero-range.js';
 
 /** Disk bytes compared per scan job. */
 const SCAN_SIZE = 8 * 1024 * 1024;
 /** Raw bytes of chunks written per window (frames of the next window decompress meanwhile). */
 const WINDOW = 32 * 1024 * 1024;
 const ZEROS = Buffer.alloc(1024 * 1024);
+/** Zero runs at least this long use the kernel's zero-range operation. */
+const ZERO_RANGE_MIN = 4 * 1024 * 1024;
 /** Frames decompressed per window at most. */
-const MAX_FRAMES = 48;
+const MAX_FRAMES = 12;
 
 /** What one restore needs. */
 export interface RestoreJob {
@@ -34,6 +37,8 @@ export interface RestoreOutcome {
   verifiedBytes: number;
   /** The disk digest, equal to the generation's. */
   digest: string;
+  /** Seconds spent per step (scan, verify, write, zero, sync), for logs and the benchmark. */
+  phases: Record<string, number>;
 }
 
 /**
@@ -58,8 +63,15 @@ export async function restoreGeneration(job: RestoreJob): Promise<RestoreOutcome
     }
   }
   const fh = await open(job.disk.path, 'r+');
+  const phases: Record<string, number> = {};
+  let t = Date.now();
+  const lap = (name: string) => {
+    phases[name] = (Date.now() - t) / 1000;
+    t = Date.now();
+  };
   try {
     const diff = await scanDisk(fh, job);
+    lap('scan');
     const need = diff.dataIndexes.map((i) => ({ e: entryAt(entries, i), loc: map.get(keyOf(entryAt(entries, i).digest))! }));
     let verifiedBytes = 0;
     try {
@@ -67,11 +79,13 @@ export async function restoreGeneration(job: RestoreJob): Promise<RestoreOutcome
     } catch (err) {
       throw new ImageIntegrityError(`refusing to restore ${header.device} generation ${header.generation}, 0 bytes written`, { cause: err });
     }
-    job.log.debug({ chunks: need.length, zeroRanges: diff.zeroRanges.length / 2, verifiedBytes }, 'restore plan');
-    let bytesWritten = await writeChunks(fh, need, job);
-    bytesWritten += await writeZeros(fh, diff.zeroRanges);
+    lap('verify');
+    job.log.debug({ chunks: need.length, zeroRanges: diff.zeroRanges.length / 2, largeZeroRanges: diff.zeroRanges.filter((l, i) => i % 2 === 1 && l >= ZERO_RANGE_MIN).length, verifiedBytes }, 'restore plan');
+    const [data, zeros] = await Promise.all([writeChunks(fh, need, job), writeZeros(fh, job.disk.path, diff.zeroRanges)]);
+    lap('write');
     await fh.sync();
-    return { bytesWritten, chunksWritten: need.length, verifiedBytes, digest: header.digest };
+    lap('sync');
+    return { bytesWritten: data + zeros, chunksWritten: need.length, verifiedBytes, digest: header.digest, phases };
   } finally {
     await fh.close();
   }
@@ -84,13 +98,15 @@ async function scanDisk(fh: FileHandle, job: RestoreJob): Promise<{ dataIndexes:
   const zeroRanges: number[] = [];
   const inFlight: Array<Promise<void>> = [];
   let done = 0;
+  const free: ArrayBuffer[] = [];
   for (const batch of scanBatches(entries, count)) {
     const { start, end, table, base } = batch;
-    const buf = Buffer.allocUnsafeSlow(end - start);
+    const buf = Buffer.from(free.pop() ?? new ArrayBuffer(SCAN_SIZE), 0, end - start);
     const task = (async () => {
       await readFully(fh, buf, start);
       const r = await job.pool.run({ type: 'scan', buf, base: start, entries: table }, job.pool.size ? [buf.buffer as ArrayBuffer, table.buffer as ArrayBuffer] : []);
       if (r.type !== 'scan') throw new Error('unexpected worker result');
+      free.push(r.buf.buffer as ArrayBuffer);
       for (const i of r.dataIndexes) dataIndexes.push(base + i);
       zeroRanges.push(...r.zeroRanges);
       job.progress?.((done += end - start), header.disk.size);
@@ -101,7 +117,7 @@ async function scanDisk(fh: FileHandle, job: RestoreJob): Promise<{ dataIndexes:
   }
   await Promise.all(inFlight);
   dataIndexes.sort((a, b) => a - b);
-  return { dataIndexes, zeroRanges };
+  return { dataIndexes, zeroRanges: coalesce(zeroRanges) };
 }
 
 /**
@@ -132,27 +148,43 @@ function* scanBatches(entries: Buffer, count: number): Generator<{ start: number
       last++;
       end = e.offset + e.length;
     }
-    yield { start: head.offset, end, table: Buffer.from(entries.subarray(first * ENTRY, (last + 1) * ENTRY)), base: first };
+    // A copy in its own memory (never Node's shared pool): it is transferred to a worker.
+    const table = Buffer.allocUnsafeSlow((last + 1 - first) * ENTRY);
+    entries.copy(table, 0, first * ENTRY, (last + 1) * ENTRY);
+    yield { start: head.offset, end, table, base: first };
     first = last + 1;
   }
+}
+
+/** Sort `[offset, length]` pairs and merge touching ones (scan jobs end at arbitrary points). */
+function coalesce(pairs: number[]): number[] {
+  const list: Array<[number, number]> = [];
+  for (let i = 0; i < pairs.length; i += 2) list.push([pairs[i]!, pairs[i + 1]!]);
+  list.sort((a, b) => a[0] - b[0]);
+  const out: number[] = [];
+  for (const [o, l] of list) {
+    if (out.length && out[out.length - 2]! + out[out.length - 1]! === o) out[out.length - 1]! += l;
+    else out.push(o, l);
+  }
+  return out;
 }
 
 /** Step 3: read every distinct frame once and check its checksum. Returns the bytes read. */
 async function verifyFrames(store: StorePaths, frames: Frame[]): Promise<number> {
   const unique = [...new Set(frames)].sort((a, b) => (a.pack === b.pack ? a.offset - b.offset : a.pack < b.pack ? -1 : 1));
-  const handles = new Map<string, FileHandle>();
+  const handles: PackHandles = new Map();
   let bytes = 0;
   try {
     for (const f of unique) bytes += (await readFrame(store, f, handles)).length;
   } finally {
-    for (const h of handles.values()) await h.close();
+    await closePacks(handles);
   }
   return bytes;
 }
 
 /** Step 4: decompress (in the pool, checking every chunk) and write the chunks that differ. */
 async function writeChunks(fh: FileHandle, need: Array<{ e: ReturnType<typeof entryAt>; loc: ChunkLocation }>, job: RestoreJob): Promise<number> {
-  const handles = new Map<string, FileHandle>();
+  const handles: PackHandles = new Map();
   const windows: Array<typeof need> = [];
   let frames = new Set<Frame>();
   for (let i = 0, size = 0; i < need.length; i++) {
@@ -174,21 +206,27 @@ async function writeChunks(fh: FileHandle, need: Array<{ e: ReturnType<typeof en
       const raws = await next!;
       next = k + 1 < windows.length ? prepare(windows[k + 1]!) : null;
       next?.catch(() => undefined);
-      await Promise.all(
-        windows[k]!.map(({ e, loc }) => {
-          const raw = raws.get(loc.frame)!;
-          written += e.length;
-          return writeFully(fh, raw.subarray(loc.inner, loc.inner + loc.length), e.offset);
-        }),
-      );
+      // Chunks that follow each other both on the disk and in one frame go out as one write.
+      const writes: Array<Promise<void>> = [];
+      const list = windows[k]!;
+      for (let i = 0; i < list.length; ) {
+        const { e, loc } = list[i]!;
+        let j = i + 1;
+        let len = e.length;
+        while (j < list.length && list[j]!.loc.frame === loc.frame && list[j]!.e.offset === e.offset + len && list[j]!.loc.inner === loc.inner + len) len += list[j++]!.e.length;
+        writes.push(writeFully(fh, raws.get(loc.frame)!.subarray(loc.inner, loc.inner + len), e.offset));
+        written += len;
+        i = j;
+      }
+      await Promise.all(writes);
     }
   } finally {
-    for (const h of handles.values()) await h.close();
+    await closePacks(handles);
   }
   return written;
 }
 
-async function decompressWindow(w: Array<{ e: ReturnType<typeof entryAt>; loc: ChunkLocation }>, job: RestoreJob, handles: Map<string, FileHandle>): Promise<Map<Frame, Buffer>> {
+async function decompressWindow(w: Array<{ e: ReturnType<typeof entryAt>; loc: ChunkLocation }>, job: RestoreJob, handles: PackHandles): Promise<Map<Frame, Buffer>> {
   const byFrame = new Map<Frame, ChunkLocation[]>();
   for (const { loc } of w) (byFrame.get(loc.frame) ?? byFrame.set(loc.frame, []).get(loc.frame)!).push(loc);
   const out = new Map<Frame, Buffer>();
@@ -210,20 +248,32 @@ async function decompressWindow(w: Array<{ e: ReturnType<typeof entryAt>; loc: C
   return out;
 }
 
-/** Write zeros over `[offset, length]` pairs. Returns the bytes written. */
-async function writeZeros(fh: FileHandle, ranges: number[]): Promise<number> {
-  let written = 0;
+/**
+ * Zero the `[offset, length]` pairs. Large ranges go to the kernel's zero-range operation
+ * (util-linux `fallocate --zero-range`: unwritten extents on a file, WRITE ZEROES or plain
+ * zero writes on a block device), small ones and any the kernel refuses are written.
+ * Returns the bytes zeroed.
+ */
+async function writeZeros(fh: FileHandle, path: string, ranges: number[]): Promise<number> {
+  let zeroed = 0;
+  const small: number[] = [];
+  const large: number[] = [];
+  for (let i = 0; i < ranges.length; i += 2) (ranges[i + 1]! >= ZERO_RANGE_MIN ? large : small).push(ranges[i]!, ranges[i + 1]!);
+  for (let i = 0; i < large.length; i += 2) {
+    if (await zeroRange(path, large[i]!, large[i + 1]!)) zeroed += large[i + 1]!;
+    else small.push(large[i]!, large[i + 1]!);
+  }
   const jobs: Array<Promise<void>> = [];
-  for (let i = 0; i < ranges.length; i += 2) {
-    for (let o = ranges[i]!, end = o + ranges[i + 1]!; o < end; o += ZEROS.length) {
+  for (let i = 0; i < small.length; i += 2) {
+    for (let o = small[i]!, end = o + small[i + 1]!; o < end; o += ZEROS.length) {
       const n = Math.min(ZEROS.length, end - o);
       jobs.push(writeFully(fh, ZEROS.subarray(0, n), o));
-      written += n;
+      zeroed += n;
       if (jobs.length >= 16) await Promise.all(jobs.splice(0));
     }
   }
   await Promise.all(jobs);
-  return written;
+  return zeroed;
 }
 
 async function readFully(fh: FileHandle, buf: Buffer, at: number): Promise<void> {

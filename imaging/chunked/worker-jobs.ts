@@ -16,7 +16,7 @@ export type Job =
 export type JobResult =
   | { type: 'compress'; compressed: Uint8Array }
   | { type: 'decompress'; raw: Uint8Array; bad: number }
-  | { type: 'scan'; dataIndexes: number[]; zeroRanges: number[] };
+  | { type: 'scan'; dataIndexes: number[]; zeroRanges: number[]; buf: Uint8Array };
 
 const ZERO = Buffer.alloc(BLOCK);
 let compress: ((b: Uint8Array) => Buffer) | undefined;
@@ -82,5 +82,5 @@ function scan(job: Extract<Job, { type: 'scan' }>): JobResult {
     }
     if (runStart >= 0) zeroRanges.push(runStart + job.base, at + length - runStart);
   }
-  return { type: 'scan', dataIndexes, zeroRanges };
+  return { type: 'scan', dataIndexes, zeroRanges, buf: job.buf };
 }
