@@ -3,7 +3,7 @@ import type { WorkerPool } from './worker-pool.js';
 import { MAX_CHUNK } from './chunker.js';
 
 /** Raw bytes gathered into one zstd frame before it is compressed. */
-export const FRAME_TARGET = 4 * 1024 * 1024;
+export const FRAME_TARGET = 8 * 1024 * 1024;
 
 /**
  * Gathers new chunks into frames of about {@link FRAME_TARGET} raw bytes, compresses them in

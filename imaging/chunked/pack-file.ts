@@ -9,14 +9,14 @@ import { blake3 } from './native.js';
 
 /**
  * Packs hold the chunk store's data: `<id>.pack` is a run of zstd frames, each compressing
- * several chunks together (1-2 MiB of raw data compresses better than one chunk alone), and
+ * several chunks together (8 MiB of raw data compresses better than one 64 KiB chunk alone), and
  * `<id>.pidx` lists every frame (offset, sizes, BLAKE3 of the compressed bytes) and the chunks
  * in it. A pack counts only once its `.pidx` exists, which is written after the pack is
  * fsynced and renamed; a crash leaves at most an unindexed pack that gc removes.
  */
 const MAGIC = Buffer.from('TBXP0001');
 /** A pack is sealed once it reaches this many bytes. */
-export const PACK_TARGET = 16 * 1024 * 1024;
+export const PACK_TARGET = 32 * 1024 * 1024;
 
 /** One chunk inside a frame. */
 export interface FrameChunk {

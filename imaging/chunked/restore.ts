@@ -10,13 +10,15 @@ import { zeroRange } from './zero-range.js';
 
 /** Disk bytes compared per scan job. */
 const SCAN_SIZE = 8 * 1024 * 1024;
+/** Scan reads in flight: enough to keep the disk and every worker busy. */
+const SCAN_IN_FLIGHT = 8;
 /** Raw bytes of chunks written per window (frames of the next window decompress meanwhile). */
 const WINDOW = 32 * 1024 * 1024;
 const ZEROS = Buffer.alloc(1024 * 1024);
 /** Zero runs at least this long use the kernel's zero-range operation. */
 const ZERO_RANGE_MIN = 4 * 1024 * 1024;
 /** Frames decompressed per window at most. */
-const MAX_FRAMES = 12;
+const MAX_FRAMES = 8;
 
 /** What one restore needs. */
 export interface RestoreJob {
@@ -113,7 +115,7 @@ async function scanDisk(fh: FileHandle, job: RestoreJob): Promise<{ dataIndexes:
     })();
     task.catch(() => undefined);
     inFlight.push(task);
-    if (inFlight.length >= Math.max(2, job.pool.size * 2)) await inFlight.shift();
+    if (inFlight.length >= SCAN_IN_FLIGHT) await inFlight.shift();
   }
   await Promise.all(inFlight);
   dataIndexes.sort((a, b) => a - b);

@@ -1,4 +1,4 @@
-import { BLOCK } from './chunker.js';
+import { BLOCK, zeroBlockMap } from './chunker.js';
 import { ENTRY, KIND } from './index-file.js';
 import { blake3, zstdCompressor, zstdDecompressor } from './native.js';
 
@@ -18,7 +18,6 @@ export type JobResult =
   | { type: 'decompress'; raw: Uint8Array; bad: number }
   | { type: 'scan'; dataIndexes: number[]; zeroRanges: number[]; buf: Uint8Array };
 
-const ZERO = Buffer.alloc(BLOCK);
 let compress: ((b: Uint8Array) => Buffer) | undefined;
 let compressLevel = -1;
 let decompress: ((b: Uint8Array) => Buffer) | undefined;
@@ -71,9 +70,9 @@ function scan(job: Extract<Job, { type: 'scan' }>): JobResult {
       continue;
     }
     let runStart = -1;
+    const zeros = zeroBlockMap(buf, at, at + length);
     for (let p = at; p < at + length; p += BLOCK) {
-      const n = Math.min(BLOCK, at + length - p);
-      const zero = buf.compare(ZERO, 0, n, p, p + n) === 0;
+      const zero = zeros[(p - at) / BLOCK] === 1;
       if (!zero && runStart < 0) runStart = p;
       if (zero && runStart >= 0) {
         zeroRanges.push(runStart + job.base, p - runStart);
