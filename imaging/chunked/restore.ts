@@ -2,23 +2,22 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { Logger } from '../../lib/logger.js';
 import { ImageIntegrityError, type DiskTarget } from '../store.js';
 import { TbxError } from '../../lib/errors.js';
-import { ENTRY, entryAt, KIND, type Generation } from './index-file.js';
-import type { StorePaths } from './layout.js';
-import { closePacks, keyOf, loadChunkMap, readFrame, type ChunkLocation, type Frame, type PackHandles } from './pack-file.js';
+import { ENTRY, entryAt, KIND, type Entry, type Generation } from './index-file.js';
+import { packPaths, type StorePaths } from './layout.js';
+import { keyOf, loadChunkMap, type ChunkLocation, type Frame } from './pack-file.js';
+import { blake3 } from './native.js';
 import type { WorkerPool } from './worker-pool.js';
 import { zeroRange } from './zero-range.js';
 
 /** Disk bytes compared per scan job. */
 const SCAN_SIZE = 8 * 1024 * 1024;
-/** Scan reads in flight: enough to keep the disk and every worker busy. */
-const SCAN_IN_FLIGHT = 8;
-/** Raw bytes of chunks written per window (frames of the next window decompress meanwhile). */
-const WINDOW = 32 * 1024 * 1024;
 const ZEROS = Buffer.alloc(1024 * 1024);
+/** Share of sampled chunks that must already be on the disk for a differential restore. */
+const SIMILAR = 0.1;
+/** Chunks sampled to decide. */
+const SAMPLES = 64;
 /** Zero runs at least this long use the kernel's zero-range operation. */
 const ZERO_RANGE_MIN = 4 * 1024 * 1024;
-/** Frames decompressed per window at most. */
-const MAX_FRAMES = 8;
 
 /** What one restore needs. */
 export interface RestoreJob {
@@ -47,11 +46,14 @@ export interface RestoreOutcome {
  * Restore a generation onto a disk, differentially and verified before writing:
  * 1. every data chunk must be in the store;
  * 2. the disk is read and compared with the index (BLAKE3 per data extent, zero check per
- *    4 KiB block of zero and free extents), giving the chunks and blocks that differ;
+ *    4 KiB block of zero and free extents), giving the chunks and blocks that differ; unless a
+ *    sample of its chunks shows it does not resemble the image, then everything is written;
  * 3. every frame holding a chunk to write is read and checked against its checksum: a damaged
  *    image fails here, before the first byte is written;
- * 4. frames are decompressed in the worker pool, every chunk is checked against its digest
+ * 4. frames are decompressed in worker threads, every chunk is checked against its digest
  *    again, and only differing chunks and non-zero blocks are written; then fsync.
+ * Worker threads read the disk and the packs and write the disk themselves: 8 MiB buffers
+ * never cross threads, which keeps the main thread's garbage collector out of the way.
  * Afterwards every extent of the disk matches the index, so the disk's digest is the index's.
  */
 export async function restoreGeneration(job: RestoreJob): Promise<RestoreOutcome> {
@@ -72,50 +74,81 @@ export async function restoreGeneration(job: RestoreJob): Promise<RestoreOutcome
     t = Date.now();
   };
   try {
-    const diff = await scanDisk(fh, job);
-    lap('scan');
-    const need = diff.dataIndexes.map((i) => ({ e: entryAt(entries, i), loc: map.get(keyOf(entryAt(entries, i).digest))! }));
+    // A disk that does not resemble the image at all (a sample of its chunks) is written whole:
+    // reading and hashing all of it first would only find that everything differs.
+    const similar = await sampleSimilarity(fh, job.generation);
+    const diff = similar >= SIMILAR ? await scanDisk(fh, job) : everything(job.generation);
+    lap(similar >= SIMILAR ? 'scan' : 'sample');
+    const byFrame = new Map<Frame, Array<{ e: Entry; loc: ChunkLocation }>>();
+    for (const i of diff.dataIndexes) {
+      const e = entryAt(entries, i);
+      const loc = map.get(keyOf(e.digest))!;
+      (byFrame.get(loc.frame) ?? byFrame.set(loc.frame, []).get(loc.frame)!).push({ e, loc });
+    }
     let verifiedBytes = 0;
     try {
-      verifiedBytes = await verifyFrames(job.store, need.map((n) => n.loc.frame));
+      verifiedBytes = await verifyFrames(job, [...byFrame.keys()]);
     } catch (err) {
       throw new ImageIntegrityError(`refusing to restore ${header.device} generation ${header.generation}, 0 bytes written`, { cause: err });
     }
     lap('verify');
-    job.log.debug({ chunks: need.length, zeroRanges: diff.zeroRanges.length / 2, largeZeroRanges: diff.zeroRanges.filter((l, i) => i % 2 === 1 && l >= ZERO_RANGE_MIN).length, verifiedBytes }, 'restore plan');
-    const [data, zeros] = await Promise.all([writeChunks(fh, need, job), writeZeros(fh, job.disk.path, diff.zeroRanges)]);
+    job.log.debug({ similar, chunks: diff.dataIndexes.length, frames: byFrame.size, zeroRanges: diff.zeroRanges.length / 2, verifiedBytes }, 'restore plan');
+    const [data, zeros] = await Promise.all([writeFrames(fh, byFrame, job), writeZeros(fh, job.disk.path, diff.zeroRanges)]);
     lap('write');
     await fh.sync();
     lap('sync');
-    return { bytesWritten: data + zeros, chunksWritten: need.length, verifiedBytes, digest: header.digest, phases };
+    return { bytesWritten: data + zeros, chunksWritten: diff.dataIndexes.length, verifiedBytes, digest: header.digest, phases };
   } finally {
     await fh.close();
   }
 }
 
-/** Step 2: compare the disk with the index, in parallel jobs over large aligned reads. */
+/** The share of up to SAMPLES data chunks, spread over the disk, that the disk already holds. */
+async function sampleSimilarity(fh: FileHandle, gen: Generation): Promise<number> {
+  const data: number[] = [];
+  for (let i = 0; i < gen.count; i++) if (gen.entries.readUInt32LE(i * ENTRY + 12) === KIND.data) data.push(i);
+  if (data.length === 0) return 1;
+  const picks = [...new Set(Array.from({ length: Math.min(SAMPLES, data.length) }, (_, k) => data[Math.floor((k * data.length) / Math.min(SAMPLES, data.length))]!))];
+  let same = 0;
+  for (const i of picks) {
+    const e = entryAt(gen.entries, i);
+    const buf = Buffer.allocUnsafe(e.length);
+    const { bytesRead } = await fh.read(buf, 0, e.length, e.offset);
+    if (bytesRead === e.length && blake3(buf).equals(e.digest)) same++;
+  }
+  return same / picks.length;
+}
+
+/** Without a scan: every data extent and every zero or free run is to be written. */
+function everything(gen: Generation): { dataIndexes: number[]; zeroRanges: number[] } {
+  const dataIndexes: number[] = [];
+  const zeroRanges: number[] = [];
+  for (let i = 0; i < gen.count; i++) {
+    const e = entryAt(gen.entries, i);
+    if (e.kind === KIND.data) dataIndexes.push(i);
+    else zeroRanges.push(e.offset, e.length);
+  }
+  return { dataIndexes, zeroRanges: coalesce(zeroRanges) };
+}
+
+/** Step 2: compare the disk with the index: worker threads read and compare 8 MiB at a time. */
 async function scanDisk(fh: FileHandle, job: RestoreJob): Promise<{ dataIndexes: number[]; zeroRanges: number[] }> {
   const { entries, count, header } = job.generation;
   const dataIndexes: number[] = [];
   const zeroRanges: number[] = [];
   const inFlight: Array<Promise<void>> = [];
   let done = 0;
-  const free: ArrayBuffer[] = [];
   for (const batch of scanBatches(entries, count)) {
     const { start, end, table, base } = batch;
-    const buf = Buffer.from(free.pop() ?? new ArrayBuffer(SCAN_SIZE), 0, end - start);
-    const task = (async () => {
-      await readFully(fh, buf, start);
-      const r = await job.pool.run({ type: 'scan', buf, base: start, entries: table }, job.pool.size ? [buf.buffer as ArrayBuffer, table.buffer as ArrayBuffer] : []);
+    const task = job.pool.run({ type: 'scan', fd: fh.fd, start, end, entries: table }, job.pool.size ? [table.buffer as ArrayBuffer] : []).then((r) => {
       if (r.type !== 'scan') throw new Error('unexpected worker result');
-      free.push(r.buf.buffer as ArrayBuffer);
       for (const i of r.dataIndexes) dataIndexes.push(base + i);
       zeroRanges.push(...r.zeroRanges);
       job.progress?.((done += end - start), header.disk.size);
-    })();
+    });
     task.catch(() => undefined);
     inFlight.push(task);
-    if (inFlight.length >= SCAN_IN_FLIGHT) await inFlight.shift();
+    if (inFlight.length >= Math.max(2, job.pool.size * 3)) await inFlight.shift();
   }
   await Promise.all(inFlight);
   dataIndexes.sort((a, b) => a - b);
@@ -171,83 +204,49 @@ function coalesce(pairs: number[]): number[] {
   return out;
 }
 
-/** Step 3: read every distinct frame once and check its checksum. Returns the bytes read. */
-async function verifyFrames(store: StorePaths, frames: Frame[]): Promise<number> {
-  const unique = [...new Set(frames)].sort((a, b) => (a.pack === b.pack ? a.offset - b.offset : a.pack < b.pack ? -1 : 1));
-  const handles: PackHandles = new Map();
+/** Step 3: every frame to be used is read and checked against its checksum. Returns the bytes read. */
+async function verifyFrames(job: RestoreJob, frames: Frame[]): Promise<number> {
   let bytes = 0;
-  try {
-    for (const f of unique) bytes += (await readFrame(store, f, handles)).length;
-  } finally {
-    await closePacks(handles);
-  }
+  await inPool(frames, job.pool, async (f) => {
+    const r = await job.pool.run({ type: 'check-frame', pack: packPaths(job.store, f.pack).pack, offset: f.offset, length: f.storedLength, digest: f.digest });
+    if (r.type !== 'check-frame' || !r.ok) throw new ImageIntegrityError(`pack ${f.pack} is damaged: the frame at offset ${f.offset} (${f.storedLength} bytes) does not match its checksum`);
+    bytes += f.storedLength;
+  });
   return bytes;
 }
 
-/** Step 4: decompress (in the pool, checking every chunk) and write the chunks that differ. */
-async function writeChunks(fh: FileHandle, need: Array<{ e: ReturnType<typeof entryAt>; loc: ChunkLocation }>, job: RestoreJob): Promise<number> {
-  const handles: PackHandles = new Map();
-  const windows: Array<typeof need> = [];
-  let frames = new Set<Frame>();
-  for (let i = 0, size = 0; i < need.length; i++) {
-    if (size === 0) windows.push([]);
-    windows.at(-1)!.push(need[i]!);
-    frames.add(need[i]!.loc.frame);
-    size += need[i]!.e.length;
-    // Bounded memory: a window closes at WINDOW raw bytes of chunks or MAX_FRAMES frames.
-    if (size >= WINDOW || frames.size >= MAX_FRAMES) {
-      size = 0;
-      frames = new Set();
-    }
-  }
-  const prepare = (w: typeof need) => decompressWindow(w, job, handles);
+/**
+ * Step 4: each frame goes to a worker thread that reads it, checks it, decompresses it,
+ * checks every chunk to write against its digest and writes them to the disk itself (the
+ * data never crosses threads). Returns the bytes written.
+ */
+async function writeFrames(fh: FileHandle, byFrame: Map<Frame, Array<{ e: Entry; loc: ChunkLocation }>>, job: RestoreJob): Promise<number> {
   let written = 0;
-  try {
-    let next = windows.length ? prepare(windows[0]!) : null;
-    for (let k = 0; k < windows.length; k++) {
-      const raws = await next!;
-      next = k + 1 < windows.length ? prepare(windows[k + 1]!) : null;
-      next?.catch(() => undefined);
-      // Chunks that follow each other both on the disk and in one frame go out as one write.
-      const writes: Array<Promise<void>> = [];
-      const list = windows[k]!;
-      for (let i = 0; i < list.length; ) {
-        const { e, loc } = list[i]!;
-        let j = i + 1;
-        let len = e.length;
-        while (j < list.length && list[j]!.loc.frame === loc.frame && list[j]!.e.offset === e.offset + len && list[j]!.loc.inner === loc.inner + len) len += list[j++]!.e.length;
-        writes.push(writeFully(fh, raws.get(loc.frame)!.subarray(loc.inner, loc.inner + len), e.offset));
-        written += len;
-        i = j;
-      }
-      await Promise.all(writes);
-    }
-  } finally {
-    await closePacks(handles);
-  }
+  const frames = [...byFrame.keys()].sort((a, b) => byFrame.get(a)![0]!.e.offset - byFrame.get(b)![0]!.e.offset);
+  await inPool(frames, job.pool, async (f) => {
+    const list = byFrame.get(f)!;
+    const writes = Buffer.alloc(list.length * 48);
+    list.forEach(({ e, loc }, i) => {
+      writes.writeUInt32LE(loc.inner, i * 48);
+      writes.writeUInt32LE(loc.length, i * 48 + 4);
+      e.digest.copy(writes, i * 48 + 8);
+      writes.writeDoubleLE(e.offset, i * 48 + 40);
+    });
+    const r = await job.pool.run({ type: 'restore-frame', pack: packPaths(job.store, f.pack).pack, offset: f.offset, length: f.storedLength, digest: f.digest, rawLength: f.rawLength, fd: fh.fd, writes });
+    if (r.type !== 'restore-frame') throw new Error('unexpected worker result');
+    if (r.bad !== -1) throw new ImageIntegrityError(`pack ${f.pack}: the frame at ${f.offset} ${r.bad === -2 ? 'no longer matches its checksum' : 'holds a chunk that does not match its digest'}; restore stopped`);
+    written += r.written;
+  });
   return written;
 }
 
-async function decompressWindow(w: Array<{ e: ReturnType<typeof entryAt>; loc: ChunkLocation }>, job: RestoreJob, handles: PackHandles): Promise<Map<Frame, Buffer>> {
-  const byFrame = new Map<Frame, ChunkLocation[]>();
-  for (const { loc } of w) (byFrame.get(loc.frame) ?? byFrame.set(loc.frame, []).get(loc.frame)!).push(loc);
-  const out = new Map<Frame, Buffer>();
-  await Promise.all(
-    [...byFrame].map(async ([frame, locs]) => {
-      const compressed = await readFrame(job.store, frame, handles);
-      const checks = Buffer.alloc(locs.length * 40);
-      locs.forEach((l, i) => {
-        checks.writeUInt32LE(l.inner, i * 40);
-        checks.writeUInt32LE(l.length, i * 40 + 4);
-        frame.chunks.find((c) => c.inner === l.inner)!.digest.copy(checks, i * 40 + 8);
-      });
-      const r = await job.pool.run({ type: 'decompress', compressed, rawLength: frame.rawLength, checks }, job.pool.size ? [compressed.buffer as ArrayBuffer] : []);
-      if (r.type !== 'decompress') throw new Error('unexpected worker result');
-      if (r.bad >= 0) throw new ImageIntegrityError(`pack ${frame.pack}: a chunk in the frame at ${frame.offset} does not match its digest; restore stopped`);
-      out.set(frame, Buffer.from(r.raw.buffer, r.raw.byteOffset, r.raw.byteLength));
-    }),
-  );
-  return out;
+/** Run `fn` over `items` with as many in flight as keep the pool busy. */
+async function inPool<T>(items: T[], pool: WorkerPool, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.max(1, pool.size * 2) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  });
+  await Promise.all(lanes);
 }
 
 /**
@@ -276,14 +275,6 @@ async function writeZeros(fh: FileHandle, path: string, ranges: number[]): Promi
   }
   await Promise.all(jobs);
   return zeroed;
-}
-
-async function readFully(fh: FileHandle, buf: Buffer, at: number): Promise<void> {
-  for (let o = 0; o < buf.length; ) {
-    const { bytesRead } = await fh.read(buf, o, buf.length - o, at + o);
-    if (bytesRead === 0) throw new TbxError(`the disk ends before offset ${at + o}`);
-    o += bytesRead;
-  }
 }
 
 async function writeFully(fh: FileHandle, buf: Buffer, at: number): Promise<void> {

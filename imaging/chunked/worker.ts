@@ -8,7 +8,6 @@ parentPort!.on('message', (msg: { id: number; job: Job }) => {
     const transfer: ArrayBuffer[] = [];
     if (result.type === 'compress') transfer.push(own(result.compressed));
     if (result.type === 'decompress') transfer.push(own(result.raw));
-    if (result.type === 'scan') transfer.push(result.buf.buffer as ArrayBuffer); // back to the caller's free list
     parentPort!.postMessage({ id: msg.id, result }, transfer);
   } catch (err) {
     parentPort!.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
