@@ -40,7 +40,7 @@ test('a seed image is imported as a generation and exported again, raw and gz, b
   assert.equal(await sha256File(disk), sha);
 });
 
-test('tbx image ls, du and verify report the share; verify fails on damage', async (t) => {
+test('tbx image ls, du, verify and gc report the share; verify fails on damage', async (t) => {
   const share = await makeShare(t);
   const box = await share.box('10.0.0.1');
   const disk = await makeTestDisk(join(share.root, 'disk'), 8 * MiB, 'ls');
@@ -52,6 +52,9 @@ test('tbx image ls, du and verify report the share; verify fails on damage', asy
   const du = await runTbx(['image', 'du', '--backup', share.backup]);
   assert.match(du.stdout, /dedup and compression: .* stored, [\d.]+x/);
   assert.equal((await runTbx(['image', 'verify', '--backup', share.backup])).exitCode, 0);
+  const gc = await runTbx(['image', 'gc', '--grace', '0', '--json', '--backup', share.backup]);
+  assert.equal(gc.exitCode, 0, gc.all);
+  assert.deepEqual((({ generations, deletedPacks, repackedPacks }) => ({ generations, deletedPacks, repackedPacks }))(JSON.parse(gc.stdout) as Record<string, number>), { generations: 1, deletedPacks: 0, repackedPacks: 0 });
 
   const { readdir, readFile } = await import('node:fs/promises');
   const packs = join(share.backup, '.tbx-chunks', 'packs');
