@@ -10,6 +10,16 @@ import type { SeedLog } from './seed-log.js';
 /** What the imaging actions work with. */
 export interface ActionDeps {
   boxDir: string;
+  /** Where restore reads images from: `boxDir`, or the source box's directory (golden image). */
+  imageDir?: string;
+  /** restore: this generation instead of the newest (chunked images). */
+  generation?: number;
+  /** backup-again: generations to keep (chunked images). */
+  keep?: number;
+  /** Chunked backups skip file-system free space (default true). */
+  skipFree?: boolean;
+  /** This box, recorded in chunked images. */
+  box?: { ip?: string; name?: string };
   disks: string[];
   paths: DiskPaths;
   /** Every store the agent can read (restore picks the newest image per disk among them). */
@@ -43,9 +53,16 @@ export async function backupDisks(action: 'backup' | 'backup-again', deps: Actio
     deps.seedLog.info(`Backing up /dev/${name} (${disk.size} bytes) to ${deps.boxDir} as ${deps.writeStore.format}...`);
     try {
       const p = deps.progress?.disk(name, index + 1, deps.disks.length);
-      const r = await deps.writeStore.backup(disk, deps.boxDir, { replace: action === 'backup-again', log: deps.log.child({ disk: name }), ...(p ? { progress: p.update } : {}) });
+      const r = await deps.writeStore.backup(disk, deps.boxDir, {
+        replace: action === 'backup-again',
+        log: deps.log.child({ disk: name }),
+        ...(deps.keep !== undefined ? { keep: deps.keep } : {}),
+        ...(deps.skipFree !== undefined ? { skipFree: deps.skipFree } : {}),
+        ...(deps.box ? { box: deps.box } : {}),
+        ...(p ? { progress: p.update } : {}),
+      });
       await p?.end();
-      deps.seedLog.info(`Successfully backed up /dev/${name} to ${deps.boxDir}/${r.image}: ${r.bytes} bytes, sha256 ${r.sha256}, ${r.seconds.toFixed(1)} s`);
+      deps.seedLog.info(`Successfully backed up /dev/${name} to ${deps.boxDir}/${r.image}: ${r.bytes} bytes, ${describeDigest(r)}, ${r.seconds.toFixed(1)} s`);
       reports.push(toReport(r));
     } catch (err) {
       throw new AgentFailure(EXIT.backupFailed, `There was a problem backing up /dev/${name}: ${describeError(err)}`, err);
@@ -61,7 +78,8 @@ export async function backupDisks(action: 'backup' | 'backup-again', deps: Actio
  * is restoring nothing at all (a restore that wrote no disk must not report success).
  */
 export async function restoreDisks(deps: ActionDeps): Promise<DiskReport[]> {
-  const images = new Map((await newestImages(deps)).map((i) => [i.device, i]));
+  const dir = deps.imageDir ?? deps.boxDir;
+  const images = new Map((deps.generation ? await generationImages(deps, dir, deps.generation) : await newestImages(deps, dir)).map((i) => [i.device, i]));
   const reports: DiskReport[] = [];
   for (const [index, name] of deps.disks.entries()) {
     const disk = await openDisk(name, deps.paths);
@@ -71,28 +89,34 @@ export async function restoreDisks(deps: ActionDeps): Promise<DiskReport[]> {
     }
     const image = images.get(name);
     if (!image) {
-      deps.seedLog.info(`Skipping /dev/${name} because ${deps.boxDir}/${name}.gz does not exist.`);
+      deps.seedLog.info(`Skipping /dev/${name} because ${dir} holds no image of it${deps.generation ? ` in generation ${deps.generation}` : ''} (no ${name}.gz, no images/${name}/).`);
       continue;
     }
-    deps.seedLog.info(`Restoring ${deps.boxDir}/${image.ref} onto /dev/${name}...`);
+    deps.seedLog.info(`Restoring ${dir}/${image.ref} onto /dev/${name}...`);
     const store = deps.stores.find((s) => s.format === image.format)!;
     try {
       const p = deps.progress?.disk(name, index + 1, deps.disks.length);
-      const r = await store.restore(image, disk, deps.boxDir, { log: deps.log.child({ disk: name }), ...(p ? { progress: p.update } : {}) });
+      const r = await store.restore(image, disk, dir, { log: deps.log.child({ disk: name }), ...(p ? { progress: p.update } : {}) });
       await p?.end();
-      deps.seedLog.info(`Successfully restored ${deps.boxDir}/${image.ref} onto /dev/${name}: ${r.bytes} bytes, sha256 ${r.sha256}, ${r.seconds.toFixed(1)} s`);
+      deps.seedLog.info(`Successfully restored ${dir}/${image.ref} onto /dev/${name}: ${r.bytes} bytes written, ${describeDigest(r)}, ${r.seconds.toFixed(1)} s`);
       reports.push(toReport(r));
     } catch (err) {
-      throw new AgentFailure(EXIT.restoreFailed, `There was a problem restoring ${deps.boxDir}/${image.ref} onto /dev/${name}: ${describeError(err)}`, err);
+      throw new AgentFailure(EXIT.restoreFailed, `There was a problem restoring ${dir}/${image.ref} onto /dev/${name}: ${describeError(err)}`, err);
     }
   }
   if (reports.length === 0) throw new AgentFailure(EXIT.restoreFailed, `no image on the share matches a disk of this box (${deps.disks.join(', ')}); nothing was restored`);
   return reports;
 }
 
+/** The images of generation `n`, per device (only chunked stores have generations). */
+async function generationImages(deps: ActionDeps, dir: string, n: number): Promise<ImageSummary[]> {
+  const all = (await Promise.all(deps.stores.map((s) => s.generations?.(dir) ?? Promise.resolve([])))).flat();
+  return all.filter((i) => i.generation === n);
+}
+
 /** The newest image per device across every store. */
-async function newestImages(deps: ActionDeps): Promise<ImageSummary[]> {
-  const all = (await Promise.all(deps.stores.map((s) => s.list(deps.boxDir)))).flat();
+async function newestImages(deps: ActionDeps, dir = deps.boxDir): Promise<ImageSummary[]> {
+  const all = (await Promise.all(deps.stores.map((s) => s.list(dir)))).flat();
   const best = new Map<string, ImageSummary>();
   for (const i of all) {
     const cur = best.get(i.device);
@@ -102,5 +126,21 @@ async function newestImages(deps: ActionDeps): Promise<ImageSummary[]> {
 }
 
 function toReport(r: DiskResult): DiskReport {
-  return { device: r.device, bytes: r.bytes, sha256: r.sha256, seconds: Math.round(r.seconds * 1000) / 1000, image: r.image, ...(r.storedBytes !== undefined ? { storedBytes: r.storedBytes } : {}) };
+  return {
+    device: r.device,
+    bytes: r.bytes,
+    ...(r.sha256 ? { sha256: r.sha256 } : {}),
+    ...(r.digest ? { digest: r.digest } : {}),
+    seconds: Math.round(r.seconds * 1000) / 1000,
+    image: r.image,
+    ...(r.storedBytes !== undefined ? { storedBytes: r.storedBytes } : {}),
+    ...(r.mode === 'whole-disk' || r.mode === 'used-blocks' ? { mode: r.mode } : {}),
+    ...(r.generation !== undefined ? { generation: r.generation } : {}),
+  };
+}
+
+/** `sha256 <hex>` (gzip) or `digest blake3-tree:<hex>, generation n, used-blocks` (chunked). */
+function describeDigest(r: DiskResult): string {
+  if (r.sha256) return `sha256 ${r.sha256}`;
+  return `digest ${r.digest}${r.generation ? `, generation ${r.generation}` : ''}${r.mode ? `, ${r.mode}` : ''}`;
 }

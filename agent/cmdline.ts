@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { ACTIONS, type Action } from '../schema/types.js';
 import { parseTestboxArgs } from '../pxe/marker.js';
 import { AgentFailure, EXIT } from './exit-codes.js';
+import { parseImagingArgs, type ImagingArgs } from './imaging-args.js';
 
 /** What the kernel command line tells the agent. */
 export interface BootArgs {
@@ -11,6 +12,8 @@ export interface BootArgs {
   name?: string;
   /** The address of a static `ip=<client>:...` argument, if any. */
   kernelIp?: string;
+  /** tbx's imaging tokens (format, keep, free space, source). */
+  imaging: ImagingArgs;
 }
 
 /** Read the kernel command line's tokens (seed step 6 reads /proc/cmdline). */
@@ -27,7 +30,7 @@ export function kernelIpOf(tokens: string[]): string | undefined {
 
 /**
  * The action from `testbox-action-<action>` (seed step 6): missing is code 14, unknown is
- * code 15. Also returns tbx's `testbox-request=` and `testbox-name=`.
+ * code 15. Also returns tbx's `testbox-request=`, `testbox-name=` and imaging tokens.
  */
 export function parseBootArgs(tokens: string[]): BootArgs {
   const args = parseTestboxArgs(tokens);
@@ -44,5 +47,6 @@ export function parseBootArgs(tokens: string[]): BootArgs {
     ...(args.request ? { request: args.request } : {}),
     ...(args.name ? { name: args.name } : {}),
     ...(kernelIp ? { kernelIp } : {}),
+    imaging: parseImagingArgs(tokens),
   };
 }

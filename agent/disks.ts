@@ -50,7 +50,8 @@ export async function listDisks(boxDir: string, paths: DiskPaths, log: SeedLog):
 /**
  * The disk `name` as a target, or undefined when `/dev/<name>` does not exist or is not a
  * block device (regular files stand in for block devices in tests and the demo).
- * The size comes from `/sys/block/<name>/size` (512-byte sectors), else from the file.
+ * The size comes from `/sys/block/<name>/size` (512-byte sectors), else from the file; model
+ * and serial from `/sys/block/<name>/device/`, when present.
  */
 export async function openDisk(name: string, paths: DiskPaths): Promise<DiskTarget | undefined> {
   const path = join(paths.devDir, name);
@@ -58,5 +59,7 @@ export async function openDisk(name: string, paths: DiskPaths): Promise<DiskTarg
   if (!st || !(st.isBlockDevice() || st.isFile())) return undefined;
   const sectors = Number((await readFile(join(paths.sysBlock, name, 'size'), 'utf8').catch(() => '')).trim());
   const size = Number.isFinite(sectors) && sectors > 0 ? sectors * 512 : st.isFile() ? st.size : (await stat(path)).size;
-  return { device: name, path, size };
+  const model = (await readFile(join(paths.sysBlock, name, 'device', 'model'), 'utf8').catch(() => '')).trim();
+  const serial = (await readFile(join(paths.sysBlock, name, 'device', 'serial'), 'utf8').catch(() => '')).trim();
+  return { device: name, path, size, ...(model ? { model } : {}), ...(serial ? { serial } : {}) };
 }

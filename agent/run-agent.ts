@@ -8,7 +8,7 @@ import type { Logger } from '../lib/logger.js';
 import { ensureDirUnder } from '../lib/safe-path.js';
 import type { ImageStore } from '../imaging/store.js';
 import { parseAppend, parseTestboxArgs } from '../pxe/marker.js';
-import { BOX_FILES } from '../share/layout.js';
+import { BOX_FILES, boxDir } from '../share/layout.js';
 import { readSpooledStatus } from '../share/spool.js';
 import { ACTIONS, type Action, type DiskReport, type Phase, type TestboxStatus } from '../schema/types.js';
 import { backupDisks, restoreDisks } from './actions.js';
@@ -103,8 +103,26 @@ export async function runAgent(o: AgentOptions): Promise<number> {
     }
     await writeFinderFiles(s.boxDir, s.ip, hex, s.host);
     const disks = await listDisks(s.boxDir, o, seedLog);
+    const img = s.boot.imaging;
+    const writeStore = (img.format && o.stores.find((st) => st.format === img.format)) || o.writeStore;
+    const imageDir = img.source && img.source.ip !== s.ip ? await sourceDir(o.backupRoot, img.source.ip) : s.boxDir;
+    if (action === 'restore' && img.source) seedLog.info(`restoring from ${img.source.ip === s.ip ? 'this box' : img.source.ip}${img.source.generation ? `, generation ${img.source.generation}` : ''}`);
     progress = createProgressReporter({ backupRoot: o.backupRoot, ip: s.ip, name: s.boot.name ?? null, request: s.boot.request ?? null, action, attempt: s.attempt }, o.log, { tty: process.stderr });
-    const deps = { boxDir: s.boxDir, disks, paths: o, stores: o.stores, writeStore: o.writeStore, seedLog, log: o.log, progress };
+    const deps = {
+      boxDir: s.boxDir,
+      imageDir,
+      ...(img.source?.generation ? { generation: img.source.generation } : {}),
+      ...(img.keep !== undefined ? { keep: img.keep } : {}),
+      ...(img.skipFree !== undefined ? { skipFree: img.skipFree } : {}),
+      box: { ip: s.ip, ...(s.boot.name ? { name: s.boot.name } : {}) },
+      disks,
+      paths: o,
+      stores: o.stores,
+      writeStore,
+      seedLog,
+      log: o.log,
+      progress,
+    };
     let reports: DiskReport[] = [];
     switch (action) {
       case 'backup':
@@ -147,6 +165,13 @@ export async function runAgent(o: AgentOptions): Promise<number> {
     }
     return code;
   }
+}
+
+/** The share directory of the box a restore takes its image from; it must exist. */
+async function sourceDir(backupRoot: string, ip: string): Promise<string> {
+  const dir = boxDir(backupRoot, ip);
+  if (!(await access(dir).then(() => true, () => false))) throw new AgentFailure(EXIT.restoreFailed, `the source box's directory ${dir} does not exist on the backup share; nothing was restored`);
+  return dir;
 }
 
 /**

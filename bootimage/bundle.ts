@@ -6,7 +6,7 @@ import { packageRoot } from '../lib/package-root.js';
 import { BootImageError } from './errors.js';
 import { NATIVE_PACKAGES } from './native-packages.js';
 
-/** The agent as the image holds it: one JS file, plus the native packages beside it. */
+/** The agent as the image holds it: one JS file (and the imaging worker), plus the native packages beside it. */
 export interface AgentBundle {
   /** The bundle, run as `node <file> agent ...`. */
   file: string;
@@ -29,19 +29,25 @@ export async function bundleAgent(dir: string): Promise<AgentBundle> {
   const file = join(dir, 'tbx.mjs');
   await mkdir(dir, { recursive: true });
   try {
-    await build({
-      stdin: { contents: `import { main } from ${JSON.stringify(entry)};\nprocess.exitCode = await main(process.argv);\n`, resolveDir: root, sourcefile: 'tbx-image-entry.mjs', loader: 'js' },
+    const common = {
       bundle: true,
-      platform: 'node',
-      format: 'esm',
+      platform: 'node' as const,
+      format: 'esm' as const,
       target: 'node20',
-      outfile: file,
       external: NATIVE_PACKAGES.flatMap((p) => [p, `${p}/*`]),
       // CommonJS dependencies call require(); an ESM bundle has to provide it.
       banner: { js: `// tbx ${version}: the tbx CLI in one file, for the maintenance image\nimport { createRequire as __tbxCreateRequire } from 'node:module';\nconst require = __tbxCreateRequire(import.meta.url);` },
-      legalComments: 'none',
-      logLevel: 'silent',
+      legalComments: 'none' as const,
+      logLevel: 'silent' as const,
+    };
+    await build({
+      ...common,
+      stdin: { contents: `import { main } from ${JSON.stringify(entry)};\nprocess.exitCode = await main(process.argv);\n`, resolveDir: root, sourcefile: 'tbx-image-entry.mjs', loader: 'js' },
+      outfile: file,
     });
+    // The chunk store's worker threads load `./worker.js` beside the module that starts
+    // them (`new URL('./worker.js', import.meta.url)`), which in the image is tbx.mjs.
+    await build({ ...common, entryPoints: [join(root, 'dist', 'imaging', 'chunked', 'worker.js')], outfile: join(dir, 'worker.js') });
   } catch (err) {
     throw new BootImageError('bundling the agent with esbuild failed', { cause: err });
   }

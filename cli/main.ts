@@ -11,6 +11,7 @@ import * as doctor from './commands/doctor.js';
 import * as events from './commands/events.js';
 import * as history from './commands/history.js';
 import * as init from './commands/init.js';
+import * as image from './commands/image.js';
 import * as plan from './commands/plan.js';
 import * as reconcile from './commands/reconcile.js';
 import * as report from './commands/report.js';
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
   history.register(program);
   events.register(program);
   report.register(program);
+  image.register(program, logger);
   demo.register(program);
   completion.register(program);
   program

@@ -18,6 +18,7 @@ const skip = netns.exitCode === 0 ? false : `cannot create a network namespace h
 test('scenario 5: backup against real servers (udhcpd, tftpd-hpa, nfs-ganesha + rpcbind) in a network namespace, shares over NFSv3', { timeout: 600_000, skip }, async (t) => {
   const ns = `tbx-e2e-${process.pid}`;
   const site = await createE2eSite(t, {
+    imageFormat: 'gzip',
     network: async (dirs) => {
       const servers = await startNetnsSite(ns, { tftp: dirs.tftp, backup: dirs.backup, work: join(dirs.root, 'servers') });
       t.after(() => servers.stop());

@@ -9,7 +9,7 @@ export function statusCommitMessage(status: TestboxStatus, options: { forwarded?
   const subject = `${status.name}: ${status.action} ${status.phase} (request ${status.request})${options.forwarded ? ' [forwarded]' : ''}`;
   const body: string[] = [];
   if (status.message) body.push(status.message);
-  for (const d of status.disks ?? []) body.push(`${d.device}: ${d.bytes} bytes in ${d.seconds.toFixed(1)} s, sha256 ${d.sha256}`);
+  for (const d of status.disks ?? []) body.push(`${d.device}: ${d.bytes} bytes in ${d.seconds.toFixed(1)} s, ${d.sha256 ? `sha256 ${d.sha256}` : `digest ${d.digest}${d.generation ? `, generation ${d.generation}` : ''}`}`);
   if (options.forwarded) body.push('The agent could not reach git; the reconciler forwarded the status it had spooled on the backup share.');
   const trailers = [`Tbx-Box: ${status.name}`, `Tbx-Request: ${status.request}`, `Tbx-Action: ${status.action}`, `Tbx-Phase: ${status.phase}`, `Tbx-Attempt: ${status.attempt}`];
   if (options.forwarded) trailers.push('Tbx-Forwarded-By: reconciler');

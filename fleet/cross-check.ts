@@ -24,8 +24,8 @@ export interface CheckedFleet {
 
 /**
  * The rules no single schema can express: `name` equals the file name, IPs and names are
- * unique, a box does not take the storage server's or gateway's address, and status and
- * note files belong to a box of the same name.
+ * unique, a box does not take the storage server's or gateway's address, a restore `source`
+ * names an existing box, and status and note files belong to a box of the same name.
  */
 export function checkFleet(files: FleetFiles): CheckedFleet {
   const out: Diagnostic[] = [];
@@ -79,6 +79,13 @@ export function checkFleet(files: FleetFiles): CheckedFleet {
   }
   if (site && !validTimezone(site.policy.timezone)) err(files.site!, 'policy', `policy.timezone: unknown time zone '${site.policy.timezone}'`, 'window');
   const names = new Set(files.boxes.map((f) => (typeof f.raw?.name === 'string' ? f.raw.name : undefined)).filter(Boolean));
+  for (const f of files.boxes) {
+    const source = f.value?.source;
+    if (!source) continue;
+    const name = source.split('@')[0]!;
+    if (!names.has(name)) err(f, 'source', `source '${source}' names no testbox (there is no testboxes/${name}.yaml)`, 'unknown-source');
+    else if (f.value!.action !== 'restore') err(f, 'source', `source is only used by action: restore (this box asks for ${f.value!.action})`, 'unused-source', 'warning');
+  }
   const statuses = ownFiles(files.statuses, names, 'status', err);
   const notes = ownFiles(files.notes, names, 'note', err);
   // A box that failed a cross rule must not be acted on, and neither may its twin.

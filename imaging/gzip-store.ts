@@ -113,7 +113,7 @@ export class GzipStore implements ImageStore {
  * `.sha256.next` also counts: a backup that crashed between its two renames left the new
  * image with the new checksum there (roll forward). Seed images have no sidecar at all.
  */
-async function verifyChecksum(file: string, context: ImagingContext): Promise<void> {
+export async function verifyChecksum(file: string, context: ImagingContext): Promise<void> {
   const expected: string[] = [];
   for (const side of [`${file}.sha256`, `${file}.sha256.next`]) {
     const text = await readFile(side, 'utf8').catch(() => '');

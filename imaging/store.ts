@@ -1,8 +1,13 @@
 import { TbxError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 
-/** Image formats tbx reads and writes. `gzip` is the seed's `<dev>.gz`. */
-export type ImageFormat = 'gzip';
+/**
+ * Image formats tbx reads and writes. `gzip` is the seed's `<dev>.gz`; `chunked` is the
+ * deduplicating chunk store (imaging/chunked/), one generation per backup.
+ */
+export type ImageFormat = 'gzip' | 'chunked';
+/** All image formats, for validation. */
+export const IMAGE_FORMATS: readonly ImageFormat[] = ['chunked', 'gzip'];
 
 /** A disk to read from or write to: a block device, or a regular file standing in for one. */
 export interface DiskTarget {
@@ -12,6 +17,9 @@ export interface DiskTarget {
   path: string;
   /** Size in bytes. */
   size: number;
+  /** Identity from /sys/block/<dev>/device, when known (recorded in chunked images). */
+  model?: string;
+  serial?: string;
 }
 
 /** One restorable image of one device, as a store lists it. */
@@ -28,6 +36,12 @@ export interface ImageSummary {
   logicalBytes: number | null;
   /** SHA-256 of the raw disk content, if recorded. */
   sha256: string | null;
+  /** Chunked images: the disk digest, `blake3-tree:<hex>`. */
+  digest?: string;
+  /** Chunked images: the generation number (1, 2, ...). */
+  generation?: number;
+  /** Chunked images: `whole-disk`, or `used-blocks` when file system free space was skipped. */
+  mode?: string;
 }
 
 /** What every imaging call gets: the box's logger and optional progress reporting. */
@@ -42,14 +56,26 @@ export interface DiskResult {
   device: string;
   /** Raw bytes read from or written to the disk. */
   bytes: number;
-  /** SHA-256 of the raw disk content. */
-  sha256: string;
+  /** gzip images: SHA-256 of the raw disk content. */
+  sha256?: string;
+  /**
+   * chunked images: the disk digest `blake3-tree:<hex>` (BLAKE3 over the disk size and its
+   * extent list with each chunk's BLAKE3). After a restore it equals the generation's.
+   */
+  digest?: string;
   seconds: number;
   /** The image's ref. */
   image: string;
-  /** Bytes the image takes on the share (backup only). */
+  /** Bytes the image takes on the share (backup only; chunked: bytes new to the store). */
   storedBytes?: number;
+  /** chunked images: `whole-disk` or `used-blocks`. */
+  mode?: string;
+  /** chunked images: the generation written or restored. */
+  generation?: number;
 }
+
+/** Options of a backup: `replace` for backup-again, `keep` generations (chunked), the box. */
+export type BackupOptions = ImagingContext & { replace: boolean; keep?: number; skipFree?: boolean; box?: { ip?: string; name?: string } };
 
 /**
  * The one interface between the agent and how images are kept on the backup share.
@@ -60,11 +86,14 @@ export interface ImageStore {
   readonly format: ImageFormat;
   /** The newest image per device held for the box whose share directory is `dir`. */
   list(dir: string): Promise<ImageSummary[]>;
+  /** Every generation of every device, oldest first (stores that keep generations). */
+  generations?(dir: string): Promise<ImageSummary[]>;
   /**
    * Image `disk` into `dir`. With `replace` false an existing image is an error; with it
-   * true (backup-again) the previous image is kept as the older copy.
+   * true (backup-again) the previous image is kept as the older copy (gzip), or the newest
+   * `keep` generations are kept (chunked).
    */
-  backup(disk: DiskTarget, dir: string, options: ImagingContext & { replace: boolean }): Promise<DiskResult>;
+  backup(disk: DiskTarget, dir: string, options: BackupOptions): Promise<DiskResult>;
   /** Write `image` onto `disk`, verifying the image before the first byte is written. */
   restore(image: ImageSummary, disk: DiskTarget, dir: string, context: ImagingContext): Promise<DiskResult>;
 }

@@ -8,11 +8,27 @@ export interface BoxRequest {
   ip: string;
   action: Exclude<Action, 'none'>;
   request: string;
+  /** restore from another box's (or an older) image: that box's IP and optional generation. */
+  source?: { ip: string; generation?: number };
+}
+
+/**
+ * The imaging tokens tbx adds for the agent, which never reads fleet.yaml: for backups the
+ * format, the generations to keep and whether to skip free space; for a restore the source.
+ */
+export function imagingArgs(site: Site, box: BoxRequest): string[] {
+  const p = site.policy;
+  if (box.action === 'backup' || box.action === 'backup-again') {
+    return [`testbox-format=${p.imageFormat ?? 'chunked'}`, `testbox-keep=${p.keepGenerations ?? 3}`, `testbox-free-space=${p.skipFreeSpace === false ? 'read' : 'skip'}`];
+  }
+  if (box.action === 'restore' && box.source) return [`testbox-source=${box.source.ip}${box.source.generation ? `@${box.source.generation}` : ''}`];
+  return [];
 }
 
 /**
  * The kernel command line tokens of a box's maintenance boot: the seed emitter's APPEND
- * line, then `testbox-request=` and `testbox-name=`, then the site's extra arguments.
+ * line, then `testbox-request=` and `testbox-name=`, the imaging tokens ({@link imagingArgs}),
+ * then the site's extra arguments.
  */
 export function kernelArgs(site: Site, box: BoxRequest): string[] {
   const b = site.boot;
@@ -30,6 +46,7 @@ export function kernelArgs(site: Site, box: BoxRequest): string[] {
     ip,
     `testbox-request=${box.request}`,
     `testbox-name=${box.name}`,
+    ...imagingArgs(site, box),
     ...b.extraArgs,
   ];
 }

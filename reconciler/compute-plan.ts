@@ -1,7 +1,7 @@
 import type { Desired } from '../fleet/read-desired.js';
 import { hexIp } from '../lib/hex-ip.js';
 import { renderDefaultConfig } from '../pxe/render.js';
-import { decideBox, type Draft } from './decide-box.js';
+import { decideBox, type Draft, type SourceBox } from './decide-box.js';
 import type { Observed } from './observe.js';
 import type { BoxPlan, Plan } from './plan-types.js';
 
@@ -15,6 +15,7 @@ import type { BoxPlan, Plan } from './plan-types.js';
 export function computePlan(desired: Desired, observed: Observed): Plan {
   const site = desired.site;
   if (!site) throw new Error('computePlan needs a valid site');
+  const byName = new Map(desired.boxes.map((b) => [b.name, b]));
   const drafts: Draft[] = desired.boxes.map((box) =>
     decideBox({
       box,
@@ -25,6 +26,7 @@ export function computePlan(desired: Desired, observed: Observed): Plan {
       pxe: observed.pxe.get(hexIp(box.ip)),
       ...(observed.comebacks.has(box.name) ? { comeback: observed.comebacks.get(box.name)! } : {}),
       now: observed.now,
+      ...(box.source ? { source: resolveSource(box.source, byName, observed) } : {}),
     }),
   );
   admit(drafts, site.policy.maxConcurrent);
@@ -61,6 +63,13 @@ export function computePlan(desired: Desired, observed: Observed): Plan {
     maxConcurrent: site.policy.maxConcurrent,
     awaitingComeback: site.spec?.suspend ? [] : drafts.filter((d) => d.awaitingComeback).map((d) => d.plan.name),
   };
+}
+
+/** `<box>[@<generation>]` as the source box's IP, generation and observed share. */
+function resolveSource(source: string, byName: Map<string, { ip: string }>, observed: Observed): SourceBox {
+  const [name = '', gen] = source.split('@');
+  const ip = byName.get(name)?.ip ?? '';
+  return { name, ip, ...(gen ? { generation: Number(gen) } : {}), share: ip ? observed.boxes.get(ip) : undefined };
 }
 
 /** Admit candidates in name order into the free slots; queue the rest, keeping their order. */

@@ -34,6 +34,16 @@ export interface BoxInputs {
   comeback?: CheckResult;
   /** When the shares were observed (ISO-8601): time enters as data, never read here. */
   now: string;
+  /** restore with `source:`: the source box, resolved to its IP, and what its share holds. */
+  source?: SourceBox;
+}
+
+/** The box a restore takes its image from. */
+export interface SourceBox {
+  name: string;
+  ip: string;
+  generation?: number;
+  share: ObservedBox | undefined;
 }
 
 /**
@@ -82,7 +92,8 @@ export function decideBox(input: BoxInputs): Draft {
     return removeConfig('stalled', `Stalled: ${message}; the box boots its disk until a new request id is set`);
   }
 
-  const content = renderBoxConfig(site, { name: box.name, ip: box.ip, action: box.action, request });
+  const src = box.action === 'restore' ? input.source : undefined;
+  const content = renderBoxConfig(site, { name: box.name, ip: box.ip, action: box.action, request, ...(src ? { source: { ip: src.ip, ...(src.generation ? { generation: src.generation } : {}) } } : {}) });
   const progress = describeProgress(state.status);
   if (foreign) return done('blocked', `pxelinux.cfg/${hex} exists and was not written by tbx; remove it by hand to let tbx manage ${box.name}`);
   const window = windowState(site.policy.windows, site.policy.timezone, input.now);
@@ -105,7 +116,7 @@ export function decideBox(input: BoxInputs): Draft {
     }
     return done('keep', box.action === 'rescue' ? rescueReason(state.status) : `${box.action} ${request} pending${progress}`, true);
   }
-  const blocker = blockedBy(box, input.share);
+  const blocker = blockedBy(box, input.share, src);
   if (blocker) return done('blocked', blocker);
   if (!window.open) return held();
   const reboot = rebootChange(site, box, input.note);
@@ -137,9 +148,20 @@ function diskListChanges(box: Testbox, share: ObservedBox | undefined): Change[]
   return [];
 }
 
-/** Why a new config must not be written yet, or undefined. Mirrors the agent's own refusals. */
-function blockedBy(box: Testbox, share: ObservedBox | undefined): string | undefined {
-  const images = (share?.images ?? []).filter((i) => !box.disks || box.disks.includes(i.device));
+/**
+ * Why a new config must not be written yet, or undefined. Mirrors the agent's own refusals.
+ * A restore with a source looks at the source box's images (and generation, when named).
+ */
+function blockedBy(box: Testbox, share: ObservedBox | undefined, source?: SourceBox): string | undefined {
+  const ownImages = (share?.images ?? []).filter((i) => !box.disks || box.disks.includes(i.device));
+  if (box.action === 'restore' && source) {
+    const held = (source.share?.images ?? []).filter((i) => !box.disks || box.disks.includes(i.device));
+    if (held.length === 0) return `restore from ${source.name} requested but the backup share holds no image of ${source.name}; back it up first`;
+    const newest = Math.max(...held.map((i) => i.generation ?? 0));
+    if (source.generation && source.generation > newest) return `restore from ${source.name}@${source.generation} requested but ${source.name}'s newest generation is ${newest || 'a gzip image without generations'}`;
+    return undefined;
+  }
+  const images = ownImages;
   if (box.action === 'restore' && images.length === 0) return 'restore requested but the backup share holds no image for this box; back it up first';
   if (box.action === 'backup' && images.length > 0) return `an image already exists (${images.map((i) => i.ref).join(', ')}); use backup-again to replace it`;
   return undefined;

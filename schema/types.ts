@@ -32,6 +32,12 @@ export interface Site {
     /** Cron-style allow windows; absent: any time. */
     windows?: string[];
     timezone: string;
+    /** backup-again keeps this many generations per disk (chunked images). */
+    keepGenerations: number;
+    /** How new backups are written. */
+    imageFormat: 'chunked' | 'gzip';
+    /** Chunked backups skip ext2/3/4 free space. */
+    skipFreeSpace: boolean;
   };
   power?: Power;
   spec?: { suspend: boolean };
@@ -56,6 +62,8 @@ export interface Testbox {
   disks?: string[];
   action: Action;
   request?: string;
+  /** restore only: `<box>[@<generation>]` whose image to restore (golden image). */
+  source?: string;
   suspend: boolean;
   labels?: Record<string, string>;
   power?: 'manual' | Power;
@@ -65,10 +73,15 @@ export interface Testbox {
 export interface DiskReport {
   device: string;
   bytes: number;
-  sha256: string;
+  /** gzip images: SHA-256 of the raw disk content. */
+  sha256?: string;
+  /** chunked images: `blake3-tree:<hex>`, the disk digest (equal to the generation's after a restore). */
+  digest?: string;
   seconds: number;
   image?: string;
   storedBytes?: number;
+  mode?: 'whole-disk' | 'used-blocks';
+  generation?: number;
 }
 
 /** `status/<name>.yaml`, kind TestboxStatus: written by the agent. */

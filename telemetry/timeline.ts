@@ -32,7 +32,7 @@ export function buildTimeline(s: TimelineSources): TimelineEvent[] {
       if (r.merged) out.push({ time: iso(r.merged.date), box, kind: 'approval', who: r.merged.author, message: `merged${r.merged.pr ? ` PR ${r.merged.pr}` : ''} with ${r.action} request ${r.request}`, commit: r.merged.commit });
       for (const res of r.results) {
         const st = res.status;
-        const bytes = (st.disks ?? []).map((d) => `${d.device} sha256 ${d.sha256.slice(0, 12)}`).join(', ');
+        const bytes = (st.disks ?? []).map((d) => `${d.device} ${d.sha256 ? `sha256 ${d.sha256.slice(0, 12)}` : (d.digest ?? '').slice(0, 24)}`).join(', ');
         out.push({ time: iso(st.finishedAt ?? st.startedAt), box, kind: 'result', who: res.forwarded ? 'reconciler (forwarded)' : 'agent', message: `${st.action} ${st.phase} (request ${st.request}, attempt ${st.attempt})${st.message ? `: ${st.message}` : ''}${bytes ? ` [${bytes}]` : ''}`, commit: res.commit });
       }
       for (const n of r.notes) out.push({ time: iso(n.date), box, kind: 'note', who: 'reconciler', message: `${n.condition}: ${n.message}`, commit: n.commit });

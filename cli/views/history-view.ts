@@ -27,7 +27,7 @@ export function renderHistoryText(v: BoxHistoryView): string {
       const s = res.status;
       out.push(`  attempt ${String(s.attempt).padEnd(2)} ${s.phase.padEnd(9)} agent started ${when(s.startedAt)}${s.finishedAt ? `, finished ${when(s.finishedAt)}` : ''}${res.forwarded ? ' (forwarded from the share)' : ''}  ${res.commit.slice(0, 10)}`);
       if (s.message) out.push(`               ${s.message}`);
-      for (const d of s.disks ?? []) out.push(`               ${d.device}: ${humanBytes(d.bytes)} in ${d.seconds}s${d.image ? ` (${d.image})` : ''}, sha256 ${d.sha256}`);
+      for (const d of s.disks ?? []) out.push(`               ${d.device}: ${humanBytes(d.bytes)} in ${d.seconds}s${d.image ? ` (${d.image})` : ''}, ${d.sha256 ? `sha256 ${d.sha256}` : `digest ${d.digest}${d.generation ? `, generation ${d.generation}` : ''}`}`);
     }
     for (const n of r.notes) out.push(`  ${n.condition.toLowerCase().padEnd(10)} ${when(n.date)}  ${n.message}`);
     const last = r.results.at(-1)?.status;

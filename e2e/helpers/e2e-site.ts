@@ -27,6 +27,8 @@ export interface E2eSite {
   reconcile(): Promise<Result>;
   /** `tbx plan` against this site (exit 0: no changes, 2: changes pending). */
   plan(): Promise<Result>;
+  /** `tbx image export` of the box's newest sda image as a raw file at `out` (chunked images). */
+  exportImage(out: string): Promise<Result>;
   /** Merge a pull request that sets the box's action and request. */
   request(pr: number, action: string, request: string): Promise<void>;
   /** PXE-boot the box (9p shares `backup` and `tftp`); killed when the test ends. */
@@ -60,6 +62,8 @@ export interface SiteOptions {
   extraArgs?: string[];
   /** Size of the box's disk (default 64 MiB). */
   diskMiB?: number;
+  /** policy.imageFormat (default: the site default, chunked). */
+  imageFormat?: 'chunked' | 'gzip';
 }
 
 /**
@@ -93,7 +97,7 @@ export async function createE2eSite(t: TestContext, o: SiteOptions = {}): Promis
     apiVersion: 'tbx/v1',
     kind: 'Site',
     boot: { nfsServer: '10.0.2.2', gateway: '10.0.2.2', netmask: '255.255.255.0', ethDevice: 'eth0', ipConfig: 'static', kernel: 'maintenance-boot/vmlinuz', initrd: 'maintenance-boot/initrd.img', extraArgs },
-    policy: { maxConcurrent: 10, maxAttempts: o.maxAttempts ?? 3 },
+    policy: { maxConcurrent: 10, maxAttempts: o.maxAttempts ?? 3, ...(o.imageFormat ? { imageFormat: o.imageFormat } : {}) },
   };
   const repo = await makeFleetRepo(root, { 'fleet.yaml': site, [`testboxes/${BOX.name}.yaml`]: box(BOX.name, BOX.ip, { disks: ['sda'] }) });
   const disk = join(root, 'disk.img');
@@ -110,6 +114,7 @@ export async function createE2eSite(t: TestContext, o: SiteOptions = {}): Promis
     daemon,
     reconcile: () => tbx(['reconcile', ...shares]),
     plan: () => runTbx(['plan', ...shares]),
+    exportImage: (out) => tbx(['image', 'export', BOX.ip, '--backup', backup, '--device', 'sda', '--format', 'raw', '--output', out]),
     async request(pr, action, request) {
       await repo.mergePr(pr, { [`testboxes/${BOX.name}.yaml`]: box(BOX.name, BOX.ip, { disks: ['sda'], action, request }) }, `${BOX.name}: ${action} (${request})`);
     },

@@ -37,7 +37,7 @@ async function spooled(backup: string) {
 describe('tbx agent: actions', () => {
   test('backup -> <dev>.gz of the raw disk + .sha256, status Succeeded, config removed, seed logs written', async (t) => {
     const { shares, box: b, boxDir } = await setup(t, { sda: 8, sdb: 4 });
-    await requestAction(b, shares, 'backup', 'r1');
+    await requestAction(b, shares, 'backup', 'r1', 'gzip');
     const r = await runAgent(b, shares);
     assert.equal(r.exitCode, 0, r.all);
     for (const d of ['sda', 'sdb']) {
@@ -69,11 +69,11 @@ describe('tbx agent: actions', () => {
 
   test('backup-again -> new image, previous kept as .old', async (t) => {
     const { shares, box: b, boxDir } = await setup(t);
-    await requestAction(b, shares, 'backup', 'r1');
+    await requestAction(b, shares, 'backup', 'r1', 'gzip');
     assert.equal((await runAgent(b, shares)).exitCode, 0);
     const first = await readFile(join(boxDir, 'sda.gz'));
     await breakDisk(b.disk('sda'), 3);
-    await requestAction(b, shares, 'backup-again', 'r2');
+    await requestAction(b, shares, 'backup-again', 'r2', 'gzip');
     const r = await runAgent(b, shares);
     assert.equal(r.exitCode, 0, r.all);
     assert.deepEqual(await readFile(join(boxDir, 'sda.gz.old')), first);
@@ -83,11 +83,11 @@ describe('tbx agent: actions', () => {
   test('restore -> disk bit-identical to the backup, config removed', async (t) => {
     const { shares, box: b } = await setup(t);
     const original = await sha256Of(b.disk('sda'));
-    await requestAction(b, shares, 'backup', 'r1');
+    await requestAction(b, shares, 'backup', 'r1', 'gzip');
     assert.equal((await runAgent(b, shares)).exitCode, 0);
     await breakDisk(b.disk('sda'), 5);
     assert.notEqual(await sha256Of(b.disk('sda')), original);
-    await requestAction(b, shares, 'restore', 'r2');
+    await requestAction(b, shares, 'restore', 'r2', 'gzip');
     const r = await runAgent(b, shares);
     assert.equal(r.exitCode, 0, r.all);
     assert.equal(await sha256Of(b.disk('sda')), original);
@@ -102,7 +102,7 @@ describe('tbx agent: actions', () => {
       await import('node:fs/promises').then((fs) => fs.mkdir(boxDir, { recursive: true }));
       execFileSync('bash', ['-c', `dd if="$1" bs=256K status=none | gzip -c > "$2"`, '_', b.disk('sda'), join(boxDir, name)]);
       await breakDisk(b.disk('sda'), 7);
-      await requestAction(b, shares, 'restore', 'r1');
+      await requestAction(b, shares, 'restore', 'r1', 'gzip');
       const r = await runAgent(b, shares);
       assert.equal(r.exitCode, 0, r.all);
       assert.equal(await sha256Of(b.disk('sda')), original);
@@ -112,7 +112,7 @@ describe('tbx agent: actions', () => {
 
   test('refresh-info -> info files rewritten, no image touched, config removed', async (t) => {
     const { shares, box: b, boxDir } = await setup(t);
-    await requestAction(b, shares, 'refresh-info', 'i1');
+    await requestAction(b, shares, 'refresh-info', 'i1', 'gzip');
     const r = await runAgent(b, shares);
     assert.equal(r.exitCode, 0, r.all);
     assert.ok(await exists(join(boxDir, 'testbox-info.txt')));
@@ -122,7 +122,7 @@ describe('tbx agent: actions', () => {
 
   test('rescue -> status Rescue, exit 0, config kept (the admin sets action: none)', async (t) => {
     const { shares, box: b } = await setup(t);
-    await requestAction(b, shares, 'rescue', 's1');
+    await requestAction(b, shares, 'rescue', 's1', 'gzip');
     const r = await runAgent(b, shares);
     assert.equal(r.exitCode, 0, r.all);
     assert.equal((await spooled(shares.backup)).phase, 'Rescue');
@@ -133,7 +133,7 @@ describe('tbx agent: actions', () => {
   test('status is committed to the fleet repo with a readable subject', async (t) => {
     const { root, shares, box: b } = await setup(t);
     const repo = await makeFleetRepo(root, { 'fleet.yaml': seedSite(), 'testboxes/tb-a.yaml': box('tb-a', IP, { action: 'backup', request: 'r1' }) });
-    await requestAction(b, shares, 'backup', 'r1');
+    await requestAction(b, shares, 'backup', 'r1', 'gzip');
     const r = await runAgent(b, shares, ['--fleet', repo.bare]);
     assert.equal(r.exitCode, 0, r.all);
     assert.equal((await repo.log())[0], 'tb-a: backup Succeeded (request r1)');

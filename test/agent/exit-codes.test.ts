@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { access, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
@@ -7,6 +7,7 @@ import { sha256Of } from '../../demo/disks.js';
 import { makeAgentBox, requestAction, runAgent, type AgentBox } from '../helpers/agent-box.js';
 import { makeShares, type Shares } from '../helpers/shares.js';
 import { tempDir } from '../helpers/tmp.js';
+import { hashTree } from '../helpers/tree.js';
 
 const IP = '10.0.0.10';
 const HEX = '0A00000A';
@@ -90,7 +91,7 @@ describe('tbx agent: every seed exit code', () => {
       const box = await makeAgentBox(root, 'tb-a', IP);
       const boxDir = join(shares.backup, IP);
       await mkdir(boxDir, { recursive: true });
-      await requestAction(box, shares, 'backup', 'r1');
+      await requestAction(box, shares, 'backup', 'r1', 'gzip');
       const diskBefore = await sha256Of(box.disk('sda'));
       const extra = (await c.arrange({ shares, box, boxDir })) ?? [];
       const r = await runAgent(box, shares, extra);
@@ -116,7 +117,7 @@ describe('tbx agent: every seed exit code', () => {
     const root = await tempDir(t);
     const shares = await makeShares(root, { withDefault: true });
     const box = await makeAgentBox(root, 'tb-a', IP);
-    await requestAction(box, shares, 'backup', 'r1');
+    await requestAction(box, shares, 'backup', 'r1', 'gzip');
     assert.equal((await runAgent(box, shares)).exitCode, 0);
     const img = join(shares.backup, IP, 'sda.gz');
     const bytes = await readFile(img);
@@ -124,7 +125,7 @@ describe('tbx agent: every seed exit code', () => {
     await writeFile(img, bytes);
     await writeFile(box.disk('sda'), Buffer.alloc(8 * 1024 * 1024, 0x5a));
     const before = await sha256Of(box.disk('sda'));
-    await requestAction(box, shares, 'restore', 'r2');
+    await requestAction(box, shares, 'restore', 'r2', 'gzip');
     const r = await runAgent(box, shares);
     assert.equal(r.exitCode, 20, r.all);
     assert.match(r.all, /damaged.*0 bytes written/);
@@ -135,7 +136,7 @@ describe('tbx agent: every seed exit code', () => {
     const root = await tempDir(t);
     const shares = await makeShares(root, { withDefault: true });
     const box = await makeAgentBox(root, 'tb-a', IP);
-    await requestAction(box, shares, 'restore', 'r1');
+    await requestAction(box, shares, 'restore', 'r1', 'gzip');
     const r = await runAgent(box, shares);
     assert.equal(r.exitCode, 20, r.all);
     assert.match(r.all, /nothing was restored/);
@@ -145,15 +146,56 @@ describe('tbx agent: every seed exit code', () => {
     const root = await tempDir(t);
     const shares = await makeShares(root, { withDefault: true });
     const box = await makeAgentBox(root, 'tb-a', IP, { sda: 8 });
-    await requestAction(box, shares, 'backup', 'r1');
+    await requestAction(box, shares, 'backup', 'r1', 'gzip');
     assert.equal((await runAgent(box, shares)).exitCode, 0);
     const img = await readFile(join(shares.backup, IP, 'sda.gz'));
     await writeFile(join(box.sysBlock, 'sda', 'size'), `${(4 * 1024 * 1024) / 512}\n`);
-    await requestAction(box, shares, 'restore', 'r2');
+    await requestAction(box, shares, 'restore', 'r2', 'gzip');
     const r = await runAgent(box, shares);
     assert.equal(r.exitCode, 20, r.all);
     assert.match(r.all, /holds more than 4194304 bytes/);
     assert.deepEqual(await readFile(join(shares.backup, IP, 'sda.gz')), img);
+  });
+
+  test('chunked: restore with a flipped bit in a chunk pack -> 20 and not one byte written', async (t) => {
+    const root = await tempDir(t);
+    const shares = await makeShares(root, { withDefault: true });
+    const box = await makeAgentBox(root, 'tb-a', IP);
+    await requestAction(box, shares, 'backup', 'r1');
+    assert.equal((await runAgent(box, shares)).exitCode, 0);
+    const packs = join(shares.backup, '.tbx-chunks', 'packs');
+    const sub = (await readdir(packs))[0]!;
+    const pack = join(packs, sub, (await readdir(join(packs, sub))).find((n) => n.endsWith('.pack'))!);
+    const bytes = await readFile(pack);
+    bytes[bytes.length >> 1] ^= 0x01;
+    await writeFile(pack, bytes);
+    await writeFile(box.disk('sda'), Buffer.alloc(8 * 1024 * 1024, 0x5a));
+    const before = await sha256Of(box.disk('sda'));
+    await requestAction(box, shares, 'restore', 'r2');
+    const r = await runAgent(box, shares);
+    assert.equal(r.exitCode, 20, r.all);
+    assert.match(r.all, /0 bytes written/);
+    assert.equal(await sha256Of(box.disk('sda')), before);
+    assert.equal(parse(await readFile(join(shares.backup, IP, 'status.yaml'), 'utf8')).phase, 'Failed');
+  });
+
+  test('chunked: restore onto a disk smaller than the image -> 20, disk and image left as they were', async (t) => {
+    const root = await tempDir(t);
+    const shares = await makeShares(root, { withDefault: true });
+    const box = await makeAgentBox(root, 'tb-a', IP, { sda: 8 });
+    await requestAction(box, shares, 'backup', 'r1');
+    assert.equal((await runAgent(box, shares)).exitCode, 0);
+    const images = async () => ({ box: await hashTree(join(shares.backup, IP, 'images')), store: await hashTree(join(shares.backup, '.tbx-chunks')) });
+    const held = await images();
+    assert.ok(Object.keys(held.box).length > 0 && Object.keys(held.store).length > 0, 'the backup wrote a chunked image');
+    await writeFile(join(box.sysBlock, 'sda', 'size'), `${(4 * 1024 * 1024) / 512}\n`);
+    const before = await sha256Of(box.disk('sda'));
+    await requestAction(box, shares, 'restore', 'r2');
+    const r = await runAgent(box, shares);
+    assert.equal(r.exitCode, 20, r.all);
+    assert.match(r.all, /4194304/);
+    assert.equal(await sha256Of(box.disk('sda')), before);
+    assert.deepEqual(await images(), held, 'the images are left as they were');
   });
 
   test('each failed attempt of the same request counts up', async (t) => {
@@ -162,12 +204,12 @@ describe('tbx agent: every seed exit code', () => {
     const box = await makeAgentBox(root, 'tb-a', IP);
     await mkdir(join(shares.backup, IP), { recursive: true });
     await writeFile(join(shares.backup, IP, 'disk-devices.lst'), '');
-    await requestAction(box, shares, 'backup', 'r1');
+    await requestAction(box, shares, 'backup', 'r1', 'gzip');
     for (const attempt of [1, 2, 3]) {
       assert.equal((await runAgent(box, shares)).exitCode, 17);
       assert.equal(parse(await readFile(join(shares.backup, IP, 'status.yaml'), 'utf8')).attempt, attempt);
     }
-    await requestAction(box, shares, 'backup', 'r2');
+    await requestAction(box, shares, 'backup', 'r2', 'gzip');
     await runAgent(box, shares);
     assert.equal(parse(await readFile(join(shares.backup, IP, 'status.yaml'), 'utf8')).attempt, 1, 'a new request id starts over');
   });

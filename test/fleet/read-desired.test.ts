@@ -31,7 +31,7 @@ describe('readDesired', () => {
     const d = await readDesired(dir);
     assert.deepEqual(d.diagnostics, []);
     assert.equal(d.boxes[0]!.action, 'none');
-    assert.deepEqual(d.site!.policy, { maxConcurrent: 10, maxAttempts: 3, actionTimeout: '2h', timezone: 'UTC' });
+    assert.deepEqual(d.site!.policy, { maxConcurrent: 10, maxAttempts: 3, actionTimeout: '2h', timezone: 'UTC', keepGenerations: 3, imageFormat: 'chunked', skipFreeSpace: true });
     assert.equal(d.site!.boot.ethDevice, 'eth0');
     assert.equal(d.site!.boot.nfsRoot, '/export/testbox-nfsroot');
   });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { makeDisk } from '../../demo/disks.js';
 import { hexIp } from '../../lib/hex-ip.js';
 import { renderBoxConfig } from '../../pxe/render.js';
-import type { Action } from '../../schema/types.js';
+import type { Action, Site } from '../../schema/types.js';
 import { site } from './builders.js';
 import { runTbx } from './cli.js';
 import type { Shares } from './shares.js';
@@ -31,9 +31,12 @@ export async function makeAgentBox(root: string, name: string, ip: string, disks
   return { ...b, dev, sysBlock, cmdline: join(b.root, 'cmdline'), disk: (d) => join(dev, d) };
 }
 
-/** Write the box's PXE file as the reconciler would, and a matching kernel command line. */
-export async function requestAction(box: AgentBox, shares: Shares, action: Exclude<Action, 'none'>, request: string): Promise<string> {
-  const cfg = renderBoxConfig(site(), { name: box.name, ip: box.ip, action, request });
+/**
+ * Write the box's PXE file as the reconciler would, and a matching kernel command line.
+ * `format` is the site's policy.imageFormat (default chunked, as on a new site).
+ */
+export async function requestAction(box: AgentBox, shares: Shares, action: Exclude<Action, 'none'>, request: string, format: Site['policy']['imageFormat'] = 'chunked'): Promise<string> {
+  const cfg = renderBoxConfig(site({ imageFormat: format }), { name: box.name, ip: box.ip, action, request });
   await writeFile(join(shares.cfg, hexIp(box.ip)), cfg);
   const append = /^APPEND (.*)$/m.exec(cfg)![1];
   await writeFile(box.cmdline, `BOOT_IMAGE=maintenance-boot/vmlinuz ${append}\n`);

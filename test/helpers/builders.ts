@@ -13,7 +13,7 @@ export function site(policy: Partial<Site['policy']> = {}): Site {
     apiVersion: 'tbx/v1',
     kind: 'Site',
     boot: { nfsServer: '10.165.98.101', nfsRoot: '/export/testbox-nfsroot', gateway: '10.165.98.1', netmask: '255.255.254.0', ethDevice: 'eth0', ipConfig: 'static', kernel: 'maintenance-boot/vmlinuz', initrd: 'maintenance-boot/initrd.img', extraArgs: [] },
-    policy: { maxConcurrent: 10, maxAttempts: 3, actionTimeout: '2h', timezone: 'UTC', ...policy },
+    policy: { maxConcurrent: 10, maxAttempts: 3, actionTimeout: '2h', timezone: 'UTC', keepGenerations: 3, imageFormat: 'chunked', skipFreeSpace: true, ...policy },
   };
 }
 

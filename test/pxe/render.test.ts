@@ -63,7 +63,7 @@ describe('renderBoxConfig', () => {
     const s = seedSite();
     s.boot.extraArgs = ['console=ttyS0,115200', 'quiet'];
     const text = renderBoxConfig(s, { name: 'a', ip: '10.0.0.1', action: 'backup', request: 'r' });
-    assert.match(text, /testbox-name=a console=ttyS0,115200 quiet\n/);
+    assert.match(text, /testbox-name=a testbox-format=chunked testbox-keep=3 testbox-free-space=skip console=ttyS0,115200 quiet\n/);
   });
 
   test('a value with a newline or a space cannot add a directive -> refused', () => {

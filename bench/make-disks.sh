@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Build the imaging benchmark's 4 GiB test disks once, into a cache directory outside the
+# repo (default ${TMPDIR:-/tmp}/tbx-bench). Adapted from shared/docs/bench-images/make-images.sh,
+# without debootstrap: the OS-like tree is a copy of this machine's /usr (binaries, libraries,
+# headers, python), so the disks are reproducible on one machine as long as /usr does not change.
+#   os.img       ext4, OS-like tree, free space zero (a freshly installed disk)
+#   used.img     same tree, but the free space held old random data before mkfs (a used disk)
+#   week2.img    os.img changed in place with debugfs: a new package, "upgraded" files, deletions (~3 %)
+#   other.img    the same tree installed on another box: a 10 MiB + 12 KiB file first shifts the layout
+#   garbage.img  random data, the target of the full restore
+# Everything random is derived from fixed keys (openssl aes-128-ctr, sha256 chains).
+# Needs: e2fsprogs openssl python3 coreutils.
+set -euo pipefail
+OUT=${1:-${TBX_BENCH_DIR:-${TMPDIR:-/tmp}/tbx-bench}}
+SIZE_MB=${TBX_BENCH_DISK_MB:-4096}
+mkdir -p "$OUT"
+cd "$OUT"
+if [ -f disks.done ] && [ "$(cat disks.done)" = "v1 $SIZE_MB" ]; then echo "bench disks: cached in $OUT"; exit 0; fi
+rm -f disks.done
+
+random_file() { # <file> <key> <MiB>: deterministic random bytes
+  openssl enc -aes-128-ctr -nosalt -pass "pass:$2" -pbkdf2 -in /dev/zero 2>/dev/null | head -c $(($3 * 1024 * 1024)) > "$1" || true
+}
+
+# ---- 1. the OS-like tree (~1.3 GB) ------------------------------------------
+rm -rf tree1 && mkdir -p tree1/usr/lib tree1/etc tree1/var/log
+cp -a /usr/bin tree1/usr/
+cp -a /usr/lib/x86_64-linux-gnu /usr/lib/gcc /usr/lib/python3.11 tree1/usr/lib/
+cp -a /usr/include tree1/usr/
+cp -a /etc/debian_version /etc/os-release tree1/etc/ 2>/dev/null || true
+du -sh tree1
+
+MKFS_OPTS="-q -F -t ext4 -b 4096 -U 0b1e9f6e-0000-4000-8000-000000000001 -E nodiscard,lazy_itable_init=0,lazy_journal_init=0,hash_seed=0b1e9f6e-0000-4000-8000-000000000002"
+export E2FSPROGS_FAKE_TIME=1700000000
+
+# ---- 2. os.img: free space zero --------------------------------------------
+rm -f os.img && dd if=/dev/zero of=os.img bs=1M count="$SIZE_MB" status=none
+mkfs.ext4 $MKFS_OPTS -d tree1 os.img
+e2fsck -fn os.img >/dev/null 2>&1 || echo "WARN: e2fsck -fn os.img rc=$?"
+
+# ---- 3. used.img: free space = old random data -----------------------------
+random_file used.img oldgarbage "$SIZE_MB"
+mkfs.ext4 $MKFS_OPTS -d tree1 used.img
+e2fsck -fn used.img >/dev/null 2>&1 || echo "WARN: e2fsck -fn used.img rc=$?"
+
+# ---- 4. the week's changes (new package, upgraded files, deletions) --------
+rm -rf mods && mkdir -p mods/new mods/upg
+jdk=$(ls -d /usr/lib/jvm/*/lib/server 2>/dev/null | head -1 || true)
+if [ -n "$jdk" ]; then cp -a "$jdk" mods/new/; cp -a "$(dirname "$jdk")"/*.so mods/new/ 2>/dev/null || true
+else random_file mods/new/payload.bin newpackage 40; fi
+du -sh mods/new
+python3 - <<'PY'
+import os, hashlib
+root='tree1'; base='usr/lib/x86_64-linux-gnu'
+files=[]
+for d,_,fs in os.walk(os.path.join(root,base)):
+    for f in sorted(fs):
+        p=os.path.join(d,f)
+        if os.path.islink(p) or not os.path.isfile(p): continue
+        if os.path.getsize(p) > 8192: files.append(p)
+files.sort()
+sel=[]; tot=0
+for i,p in enumerate(files):
+    if i%7: continue
+    s=os.path.getsize(p)
+    if tot+s > 60e6: continue
+    sel.append(p); tot+=s
+cmds=[]
+for i,p in enumerate(sel):
+    rel='/'+os.path.relpath(p,root)
+    data=bytearray(open(p,'rb').read())
+    if i%2:
+        for off in range(4096, len(data), 65536): data[off:off+16]=hashlib.md5(bytes(data[off:off+16])).digest()
+        data[1024:1024]=b'#upgraded-version-2.0#'*9
+    else:
+        out=bytearray(); c=hashlib.sha256(rel.encode()).digest()
+        while len(out)<len(data):
+            c=hashlib.sha256(c).digest(); out+=c*8
+        data=out[:len(data)]
+    tmp='mods/upg/%05d'%i
+    open(tmp,'wb').write(data)
+    cmds.append((rel,tmp))
+with open('mods/debugfs.cmds','w') as f:
+    f.write('mkdir /opt\nmkdir /opt/newpkg\n')
+    for d,dirs,fs in os.walk('mods/new'):
+        rd='/opt/newpkg/'+os.path.relpath(d,'mods/new') if d!='mods/new' else '/opt/newpkg'
+        for dd in sorted(dirs): f.write('mkdir %s/%s\n'%(rd,dd))
+        for ff in sorted(fs):
+            lp=os.path.join(d,ff)
+            if os.path.isfile(lp) and not os.path.islink(lp): f.write('write %s %s/%s\n'%(lp,rd,ff))
+    for rel,tmp in cmds: f.write('write %s %s.dpkg-new\n'%(tmp,rel))
+    for rel,tmp in cmds:
+        f.write('rm %s\n'%rel); f.write('ln %s.dpkg-new %s\n'%(rel,rel)); f.write('unlink %s.dpkg-new\n'%rel)
+    for d,_,fs in os.walk(os.path.join(root,'usr/lib/python3.11/test')):
+        for ff in sorted(fs):
+            p=os.path.join(d,ff)
+            if os.path.isfile(p) and not os.path.islink(p): f.write('rm /%s\n'%os.path.relpath(p,root))
+print('upgraded files:',len(sel),'bytes',tot)
+PY
+
+# ---- 5. week2.img = os.img + the changes, in place -------------------------
+cp --sparse=never os.img week2.img
+E2FSPROGS_FAKE_TIME=1700100000 debugfs -w -f mods/debugfs.cmds week2.img >/dev/null 2>mods/debugfs.err || true
+e2fsck -fy week2.img >/dev/null 2>&1 || true
+e2fsck -fn week2.img >/dev/null 2>&1 || echo "WARN: e2fsck -fn week2.img rc=$?"
+
+# ---- 6. other.img: the same tree installed on another box (shifted layout) --
+rm -rf tree3 && cp -a tree1 tree3
+random_file tree3/aaa-machine-specific.bin othermachine 10
+head -c 12288 /dev/zero | tr '\0' 'x' >> tree3/aaa-machine-specific.bin
+rm -f other.img && dd if=/dev/zero of=other.img bs=1M count="$SIZE_MB" status=none
+mkfs.ext4 $MKFS_OPTS -d tree3 other.img
+rm -rf tree3
+
+# ---- 7. garbage.img: the target of the full restore -------------------------
+random_file garbage.img restoretarget "$SIZE_MB"
+
+rm -rf tree1 mods
+ls -l ./*.img
+echo "v1 $SIZE_MB" > disks.done

@@ -1,0 +1,146 @@
+import { lstat, readdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../../lib/logger.js';
+import { FrameBuilder } from './frame-builder.js';
+import { IMAGES_DIR, packPaths, storeAt, type StorePaths } from './layout.js';
+import { lockStore } from './locks.js';
+import { closePacks, keyOf, listPacks, PackWriter, readFrame, readPackIndex, type PackHandles } from './pack-file.js';
+import { boxDirs, readAllGenerations } from './references.js';
+import type { WorkerPool } from './worker-pool.js';
+import { ImageIntegrityError } from '../store.js';
+
+/** What a gc pass found and did. */
+export interface GcReport {
+  generations: number;
+  referencedChunks: number;
+  packs: number;
+  deletedPacks: number;
+  repackedPacks: number;
+  /** Packs without an index or temp files of crashed writers, removed after the grace period. */
+  deletedOrphans: number;
+  freedBytes: number;
+  dryRun: boolean;
+}
+
+/** How gc runs. */
+export interface GcOptions {
+  backupRoot: string;
+  pool: WorkerPool;
+  log: Logger;
+  /** Files younger than this are never deleted (default 1 hour). */
+  graceMs?: number;
+  /** Repack a pack whose live share of raw bytes is below this (default 0.5; 0 never repacks). */
+  repackBelow?: number;
+  dryRun?: boolean;
+  now?: () => number;
+}
+
+/**
+ * Mark and sweep the chunk store. Mark: every chunk referenced by any generation of any box
+ * (a damaged index stops gc). Sweep: a pack with no live chunk is deleted (index first, so it
+ * stops counting before its data goes); a mostly dead one is repacked (live chunks are copied,
+ * checked against their digests, into new packs that are durable and indexed before the old
+ * pack goes). Safe against backups running at the same time: gc holds the store's exclusive
+ * lock (backups and restores hold shared ones), and never deletes a file younger than the
+ * grace period.
+ */
+export async function collectGarbage(o: GcOptions): Promise<GcReport> {
+  const store = storeAt(join(o.backupRoot, '.tbx-chunks'));
+  const lock = await lockStore(store, 'exclusive');
+  const now = o.now ?? Date.now;
+  const grace = o.graceMs ?? 60 * 60 * 1000;
+  const old = async (path: string) => {
+    const st = await lstat(path).catch(() => undefined);
+    return st !== undefined && now() - st.mtimeMs >= grace;
+  };
+  const report: GcReport = { generations: 0, referencedChunks: 0, packs: 0, deletedPacks: 0, repackedPacks: 0, deletedOrphans: 0, freedBytes: 0, dryRun: o.dryRun === true };
+  try {
+    const gens = await readAllGenerations(o.backupRoot);
+    const live = new Set<string>();
+    for (const g of gens) for (const k of g.chunks.keys()) live.add(k);
+    report.generations = gens.length;
+    report.referencedChunks = live.size;
+    const { indexed, unindexed } = await listPacks(store);
+    report.packs = indexed.length;
+    for (const id of indexed) {
+      const p = packPaths(store, id);
+      const frames = await readPackIndex(store, id);
+      let total = 0;
+      let alive = 0;
+      for (const f of frames) for (const c of f.chunks) (total += c.length), live.has(keyOf(c.digest)) && (alive += c.length);
+      if (alive === total || !(await old(p.pack))) continue;
+      const size = (await lstat(p.pack)).size;
+      if (alive === 0) {
+        o.log.info({ pack: id, bytes: size }, 'deleting unreferenced pack');
+        if (!o.dryRun) await deletePack(store, id);
+        report.deletedPacks++;
+        report.freedBytes += size;
+      } else if (alive / total < (o.repackBelow ?? 0.5)) {
+        o.log.info({ pack: id, live: alive / total }, 'repacking mostly unreferenced pack');
+        if (!o.dryRun) await repack(store, id, live, o.pool);
+        report.repackedPacks++;
+        report.freedBytes += Math.round(size * (1 - alive / total));
+      }
+    }
+    for (const id of unindexed) {
+      const p = packPaths(store, id);
+      if (!(await old(p.pack))) continue;
+      if (!o.dryRun) await unlink(p.pack);
+      report.deletedOrphans++;
+    }
+    report.deletedOrphans += await sweepTempFiles(store, o.backupRoot, old, o.dryRun === true);
+    return report;
+  } finally {
+    await lock.release();
+  }
+}
+
+async function deletePack(store: StorePaths, id: string): Promise<void> {
+  const p = packPaths(store, id);
+  await unlink(p.index);
+  await unlink(p.pack);
+}
+
+/** Copy the live chunks of pack `id` into new packs, then delete it. */
+async function repack(store: StorePaths, id: string, live: Set<string>, pool: WorkerPool): Promise<void> {
+  const { zstdDecompressor, blake3 } = await import('./native.js');
+  const decompress = zstdDecompressor();
+  const writer = new PackWriter(store, () => undefined);
+  const frames = new FrameBuilder(pool, writer, 3);
+  const handles: PackHandles = new Map();
+  try {
+    for (const f of await readPackIndex(store, id)) {
+      const keep = f.chunks.filter((c) => live.has(keyOf(c.digest)));
+      if (keep.length === 0) continue;
+      const raw = decompress(await readFrame(store, f, handles));
+      for (const c of keep) {
+        const data = raw.subarray(c.inner, c.inner + c.length);
+        if (!blake3(data).equals(c.digest)) throw new ImageIntegrityError(`pack ${id}: chunk ${c.digest.toString('hex')} is damaged; not repacking it (run tbx image verify)`);
+        await frames.add(data, c.digest);
+      }
+    }
+    await frames.finish();
+    await writer.finish();
+  } finally {
+    await closePacks(handles);
+  }
+  await deletePack(store, id);
+}
+
+/** Remove temp files of crashed writers (packs, pack indexes, generation indexes). */
+async function sweepTempFiles(store: StorePaths, backupRoot: string, old: (p: string) => Promise<boolean>, dryRun: boolean): Promise<number> {
+  let n = 0;
+  const dirs: string[] = [];
+  for (const sub of await readdir(store.packs).catch(() => [] as string[])) dirs.push(join(store.packs, sub));
+  for (const ip of await boxDirs(backupRoot)) {
+    for (const dev of await readdir(join(backupRoot, ip, IMAGES_DIR)).catch(() => [] as string[])) dirs.push(join(backupRoot, ip, IMAGES_DIR, dev));
+  }
+  for (const dir of dirs) {
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      if (!/^\..*\.tmp-/.test(name) || !(await old(join(dir, name)))) continue;
+      if (!dryRun) await unlink(join(dir, name));
+      n++;
+    }
+  }
+  return n;
+}

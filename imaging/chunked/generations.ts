@@ -1,0 +1,51 @@
+import { readdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { syncDir } from '../../lib/atomic-write.js';
+import { IMAGES_DIR, INDEX_SUFFIX, deviceDir, generationRef } from './layout.js';
+import { readGeneration, type GenerationHeader } from './index-file.js';
+
+/** One generation as found on the share. */
+export interface GenerationInfo {
+  device: string;
+  generation: number;
+  /** Path relative to the box directory. */
+  ref: string;
+  path: string;
+  header: GenerationHeader;
+}
+
+/** Every readable generation of every disk of a box, oldest first per device. */
+export async function listGenerations(boxDir: string): Promise<GenerationInfo[]> {
+  const out: GenerationInfo[] = [];
+  for (const device of (await readdir(join(boxDir, IMAGES_DIR)).catch(() => [] as string[])).sort()) {
+    if (!/^[a-z][a-z0-9]*$/.test(device)) continue;
+    const dir = deviceDir(boxDir, device);
+    for (const name of (await readdir(dir).catch(() => [] as string[])).sort()) {
+      const m = /^(\d{8})\.tbxi$/.exec(name);
+      if (!m) continue;
+      const path = join(dir, name);
+      const gen = await readGeneration(path).catch(() => undefined);
+      // A damaged index is not an image; `tbx image verify` reports it.
+      if (!gen) continue;
+      out.push({ device, generation: Number(m[1]), ref: generationRef(device, Number(m[1])), path, header: gen.header });
+    }
+  }
+  return out;
+}
+
+/**
+ * Keep the newest `keep` generations of `device` and delete the older index files. Chunks
+ * they alone used stay in the store until `tbx image gc`. Returns the deleted generations.
+ */
+export async function pruneGenerations(boxDir: string, device: string, keep: number): Promise<number[]> {
+  const dir = deviceDir(boxDir, device);
+  const gens = (await readdir(dir).catch(() => [] as string[]))
+    .map((n) => new RegExp(`^(\\d{8})${INDEX_SUFFIX.replace('.', '\\.')}$`).exec(n))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b);
+  const drop = gens.slice(0, Math.max(0, gens.length - Math.max(1, keep)));
+  for (const g of drop) await unlink(join(dir, generationRef(device, g).split('/').pop()!));
+  if (drop.length) await syncDir(dir);
+  return drop;
+}

@@ -1,0 +1,205 @@
+import { constants } from 'node:fs';
+import { link, open, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { syncDir } from '../../lib/atomic-write.js';
+import { ImageIntegrityError } from '../store.js';
+import { blake3, blake3Hasher } from './native.js';
+
+/**
+ * A generation index (`images/<dev>/<n>.tbxi`): the immutable manifest of one backup of one
+ * disk. Layout: magic `TBXI0001`, N entries of 48 bytes (u64 offset, u32 length, u32 kind,
+ * 32-byte BLAKE3 digest of a data chunk), the JSON header, u32 header length, u32 N, and a
+ * BLAKE3 of everything before it. Entries come first so a backup streams them to disk; the
+ * file becomes visible only when complete (written, fsynced, then linked into place).
+ */
+const MAGIC = Buffer.from('TBXI0001');
+/** Bytes per index entry. */
+export const ENTRY = 48;
+
+/** Extent kinds: stored data, all-zero run, free space of a file system (restored as zeros). */
+export const KIND = { data: 0, zero: 1, unused: 2 } as const;
+/** One of {@link KIND}. */
+export type Kind = (typeof KIND)[keyof typeof KIND];
+
+/** How the disk was read. */
+export type ImagingMode = 'whole-disk' | 'used-blocks';
+
+/** The JSON header of a generation. */
+export interface GenerationHeader {
+  format: 'tbx-chunked/1';
+  device: string;
+  generation: number;
+  createdAt: string;
+  box: { ip?: string; name?: string };
+  disk: { size: number; model?: string; serial?: string };
+  tool: { name: 'tbx'; version: string };
+  chunking: { block: number; minChunk: number; maxChunk: number; zeroRunMin: number; digest: 'blake3'; compression: string };
+  mode: ImagingMode;
+  /** What was understood of the disk in used-blocks mode, e.g. `ext4 at 0`; why not, otherwise. */
+  layout: string[];
+  /** Disk digest: BLAKE3 over the extent list (zero and free runs merged, as zeros) and the disk size. */
+  digest: string;
+  stats: { dataBytes: number; zeroBytes: number; unusedBytes: number; chunks: number; newChunks: number; newStoredBytes: number; seconds: number };
+  /** For imported seed images: where it came from. */
+  importedFrom?: string;
+}
+
+/** A parsed generation: header plus the raw entry table. */
+export interface Generation {
+  header: GenerationHeader;
+  entries: Buffer;
+  count: number;
+}
+
+/** One decoded entry. */
+export interface Entry {
+  offset: number;
+  length: number;
+  kind: Kind;
+  digest: Buffer;
+}
+
+/** Decode entry `i` of a table. */
+export function entryAt(entries: Buffer, i: number): Entry {
+  const o = i * ENTRY;
+  return {
+    offset: entries.readUInt32LE(o) + entries.readUInt32LE(o + 4) * 0x100000000,
+    length: entries.readUInt32LE(o + 8),
+    kind: entries.readUInt32LE(o + 12) as Kind,
+    digest: entries.subarray(o + 16, o + 48),
+  };
+}
+
+function encodeEntry(out: Buffer, at: number, offset: number, length: number, kind: Kind, digest?: Uint8Array): void {
+  out.writeUInt32LE(offset % 0x100000000, at);
+  out.writeUInt32LE(Math.floor(offset / 0x100000000), at + 4);
+  out.writeUInt32LE(length, at + 8);
+  out.writeUInt32LE(kind, at + 12);
+  if (digest) out.set(digest, at + 16);
+  else out.fill(0, at + 16, at + 48);
+}
+
+/**
+ * Streams the entries of a new generation to a temp file beside its final name, computing
+ * the disk digest on the way. Extents must come in disk order and cover the disk.
+ */
+export class IndexWriter {
+  private buf = Buffer.alloc(ENTRY * 4096);
+  private used = 0;
+  private count = 0;
+  private written = MAGIC.length;
+  private readonly digest = blake3Hasher();
+  private readonly whole = blake3Hasher();
+  private lastEnd = 0;
+  private pendingZero: { offset: number; length: number } | null = null;
+
+  private constructor(
+    private readonly fh: FileHandle,
+    readonly tmp: string,
+  ) {
+    this.digest.update(Buffer.from('tbx-disk/1'));
+    this.whole.update(MAGIC);
+  }
+
+  /** Start writing the index that will become `finalPath`. */
+  static async create(finalPath: string): Promise<IndexWriter> {
+    const tmp = join(dirname(finalPath), `.${basename(finalPath)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+    await fh.write(MAGIC, 0, MAGIC.length, 0);
+    return new IndexWriter(fh, tmp);
+  }
+
+  /** Bytes of the disk covered so far. */
+  get covered(): number {
+    return this.lastEnd;
+  }
+
+  /** Append one extent. */
+  async add(offset: number, length: number, kind: Kind, digest?: Uint8Array): Promise<void> {
+    if (offset !== this.lastEnd) throw new Error(`index extents must be contiguous: ${offset} after ${this.lastEnd}`);
+    this.lastEnd = offset + length;
+    if (kind === KIND.data) {
+      this.flushZeroDigest();
+      this.digestEntry(offset, length, KIND.data, digest!);
+    } else if (this.pendingZero) this.pendingZero.length += length;
+    else this.pendingZero = { offset, length };
+    encodeEntry(this.buf, this.used, offset, length, kind, digest);
+    this.used += ENTRY;
+    this.count++;
+    if (this.used === this.buf.length) await this.flush();
+  }
+
+  /** Write the header and checksum, fsync, and link the file into place. Returns the disk digest. */
+  async commit(finalPath: string, header: Omit<GenerationHeader, 'digest'>): Promise<string> {
+    if (this.lastEnd !== header.disk.size) throw new Error(`index covers ${this.lastEnd} of ${header.disk.size} bytes`);
+    this.flushZeroDigest();
+    const size = Buffer.alloc(8);
+    size.writeBigUInt64LE(BigInt(header.disk.size));
+    this.digest.update(size);
+    const digest = this.digest.digestBuffer().toString('hex');
+    await this.flush();
+    const json = Buffer.from(JSON.stringify({ ...header, digest }));
+    const tail = Buffer.alloc(8);
+    tail.writeUInt32LE(json.length, 0);
+    tail.writeUInt32LE(this.count, 4);
+    this.whole.update(json);
+    this.whole.update(tail);
+    const sum = this.whole.digestBuffer();
+    await this.fh.write(Buffer.concat([json, tail, sum]), 0, json.length + tail.length + sum.length, this.written);
+    await this.fh.sync();
+    await this.fh.close();
+    // link() refuses an existing name: two writers can never replace each other's generation.
+    await link(this.tmp, finalPath);
+    await unlink(this.tmp);
+    await syncDir(dirname(finalPath));
+    return digest;
+  }
+
+  /** Give up: close and remove the temp file. */
+  async abort(): Promise<void> {
+    await this.fh.close().catch(() => undefined);
+    await unlink(this.tmp).catch(() => undefined);
+  }
+
+  private digestEntry(offset: number, length: number, kind: Kind, digest?: Uint8Array): void {
+    const e = Buffer.alloc(ENTRY);
+    encodeEntry(e, 0, offset, length, kind, digest);
+    this.digest.update(e);
+  }
+
+  private flushZeroDigest(): void {
+    if (!this.pendingZero) return;
+    this.digestEntry(this.pendingZero.offset, this.pendingZero.length, KIND.zero);
+    this.pendingZero = null;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.used === 0) return;
+    const chunk = this.buf.subarray(0, this.used);
+    this.whole.update(chunk);
+    await this.fh.write(chunk, 0, chunk.length, this.written);
+    this.written += chunk.length;
+    this.used = 0;
+  }
+}
+
+/** Read and check a generation index; a damaged or truncated file is an {@link ImageIntegrityError}. */
+export async function readGeneration(path: string): Promise<Generation> {
+  const file = await readFile(path);
+  const bad = (why: string) => new ImageIntegrityError(`generation index ${path} is damaged: ${why}`);
+  if (file.length < MAGIC.length + 40 || !file.subarray(0, 8).equals(MAGIC)) throw bad('not a tbx generation index');
+  const body = file.subarray(0, file.length - 32);
+  if (!blake3(body).equals(file.subarray(file.length - 32))) throw bad('checksum mismatch');
+  const headerLen = body.readUInt32LE(body.length - 8);
+  const count = body.readUInt32LE(body.length - 4);
+  if (MAGIC.length + count * ENTRY + headerLen + 8 !== body.length) throw bad('inconsistent lengths');
+  const entries = body.subarray(MAGIC.length, MAGIC.length + count * ENTRY);
+  const header = JSON.parse(body.subarray(MAGIC.length + count * ENTRY, body.length - 8).toString('utf8')) as GenerationHeader;
+  return { header, entries, count };
+}
+
+/** Read only the header of a generation (checks the checksum too). */
+export async function readGenerationHeader(path: string): Promise<GenerationHeader> {
+  return (await readGeneration(path)).header;
+}

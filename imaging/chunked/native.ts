@@ -1,0 +1,42 @@
+import { createRequire } from 'node:module';
+
+/**
+ * The two native addons the chunk store uses, loaded by package name (a bundler copies them
+ * beside its output): BLAKE3 from @napi-rs/blake-hash and zstd from zstd-napi.
+ */
+const require = createRequire(import.meta.url);
+
+interface Blake3Module {
+  blake3(input: Uint8Array): Buffer;
+  Blake3Hasher: new () => { update(input: Uint8Array): unknown; digestBuffer(): Buffer };
+}
+interface ZstdModule {
+  Compressor: new () => { setParameters(p: { compressionLevel?: number; checksumFlag?: boolean }): void; compress(input: Uint8Array): Buffer };
+  Decompressor: new () => { decompress(input: Uint8Array): Buffer };
+}
+
+const blakeHash = require('@napi-rs/blake-hash') as Blake3Module;
+const zstdNapi = require('zstd-napi') as ZstdModule;
+
+/** BLAKE3-256 of `data` (32 bytes). */
+export function blake3(data: Uint8Array): Buffer {
+  return blakeHash.blake3(data);
+}
+
+/** An incremental BLAKE3-256 hasher. */
+export function blake3Hasher(): { update(input: Uint8Array): unknown; digestBuffer(): Buffer } {
+  return new blakeHash.Blake3Hasher();
+}
+
+/** A reusable zstd compressor at `level` (one per thread). */
+export function zstdCompressor(level: number): (input: Uint8Array) => Buffer {
+  const c = new zstdNapi.Compressor();
+  c.setParameters({ compressionLevel: level });
+  return (input) => c.compress(input);
+}
+
+/** A reusable zstd decompressor (frames carry their content size). */
+export function zstdDecompressor(): (input: Uint8Array) => Buffer {
+  const d = new zstdNapi.Decompressor();
+  return (input) => d.decompress(input);
+}

@@ -1,0 +1,285 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import type { Logger } from '../../lib/logger.js';
+import { ImageIntegrityError, type DiskTarget } from '../store.js';
+import { TbxError } from '../../lib/errors.js';
+import { ENTRY, entryAt, KIND, type Entry, type Generation } from './index-file.js';
+import { packPaths, type StorePaths } from './layout.js';
+import { keyOf, loadChunkMap, type ChunkLocation, type Frame } from './pack-file.js';
+import { blake3 } from './native.js';
+import type { WorkerPool } from './worker-pool.js';
+import { zeroRange } from './zero-range.js';
+
+/** Disk bytes compared per scan job. */
+const SCAN_SIZE = 8 * 1024 * 1024;
+const ZEROS = Buffer.alloc(1024 * 1024);
+/** Share of sampled chunks that must already be on the disk for a differential restore. */
+const SIMILAR = 0.1;
+/** Chunks sampled to decide. */
+const SAMPLES = 64;
+/** Zero runs at least this long use the kernel's zero-range operation. */
+const ZERO_RANGE_MIN = 4 * 1024 * 1024;
+
+/** What one restore needs. */
+export interface RestoreJob {
+  generation: Generation;
+  disk: DiskTarget;
+  store: StorePaths;
+  pool: WorkerPool;
+  log: Logger;
+  progress?: (done: number, total: number) => void;
+}
+
+/** What a restore did. */
+export interface RestoreOutcome {
+  /** Bytes written to the disk (data chunks plus zeroed blocks). */
+  bytesWritten: number;
+  chunksWritten: number;
+  /** Compressed bytes read from the store and verified before the first write. */
+  verifiedBytes: number;
+  /** The disk digest, equal to the generation's. */
+  digest: string;
+  /** Seconds spent per step (scan, verify, write, zero, sync), for logs and the benchmark. */
+  phases: Record<string, number>;
+}
+
+/**
+ * Restore a generation onto a disk, differentially and verified before writing:
+ * 1. every data chunk must be in the store;
+ * 2. the disk is read and compared with the index (BLAKE3 per data extent, zero check per
+ *    4 KiB block of zero and free extents), giving the chunks and blocks that differ; unless a
+ *    sample of its chunks shows it does not resemble the image, then everything is written;
+ * 3. every frame holding a chunk to write is read and checked against its checksum: a damaged
+ *    image fails here, before the first byte is written;
+ * 4. frames are decompressed in worker threads, every chunk is checked against its digest
+ *    again, and only differing chunks and non-zero blocks are written; then fsync.
+ * Worker threads read the disk and the packs and write the disk themselves: 8 MiB buffers
+ * never cross threads, which keeps the main thread's garbage collector out of the way.
+ * Afterwards every extent of the disk matches the index, so the disk's digest is the index's.
+ */
+export async function restoreGeneration(job: RestoreJob): Promise<RestoreOutcome> {
+  const { header, entries, count } = job.generation;
+  if (job.disk.size < header.disk.size) throw new TbxError(`${job.disk.device} has ${job.disk.size} bytes, fewer than the ${header.disk.size} of the image`);
+  const map = await loadChunkMap(job.store);
+  for (let i = 0; i < count; i++) {
+    const e = entryAt(entries, i);
+    if (e.kind === KIND.data && !map.has(keyOf(e.digest))) {
+      throw new ImageIntegrityError(`chunk ${e.digest.toString('hex')} (disk offset ${e.offset}) is missing from the chunk store; refusing to restore, 0 bytes written`);
+    }
+  }
+  const fh = await open(job.disk.path, 'r+');
+  const phases: Record<string, number> = {};
+  let t = Date.now();
+  const lap = (name: string) => {
+    phases[name] = (Date.now() - t) / 1000;
+    t = Date.now();
+  };
+  try {
+    // A disk that does not resemble the image at all (a sample of its chunks) is written whole:
+    // reading and hashing all of it first would only find that everything differs.
+    const similar = await sampleSimilarity(fh, job.generation);
+    const diff = similar >= SIMILAR ? await scanDisk(fh, job) : everything(job.generation);
+    lap(similar >= SIMILAR ? 'scan' : 'sample');
+    const byFrame = new Map<Frame, Array<{ e: Entry; loc: ChunkLocation }>>();
+    for (const i of diff.dataIndexes) {
+      const e = entryAt(entries, i);
+      const loc = map.get(keyOf(e.digest))!;
+      (byFrame.get(loc.frame) ?? byFrame.set(loc.frame, []).get(loc.frame)!).push({ e, loc });
+    }
+    let verifiedBytes = 0;
+    try {
+      verifiedBytes = await verifyFrames(job, [...byFrame.keys()]);
+    } catch (err) {
+      throw new ImageIntegrityError(`refusing to restore ${header.device} generation ${header.generation}, 0 bytes written`, { cause: err });
+    }
+    lap('verify');
+    job.log.debug({ similar, chunks: diff.dataIndexes.length, frames: byFrame.size, zeroRanges: diff.zeroRanges.length / 2, verifiedBytes }, 'restore plan');
+    const [data, zeros] = await Promise.all([writeFrames(fh, byFrame, job), writeZeros(fh, job.disk.path, diff.zeroRanges)]);
+    lap('write');
+    await fh.sync();
+    lap('sync');
+    return { bytesWritten: data + zeros, chunksWritten: diff.dataIndexes.length, verifiedBytes, digest: header.digest, phases };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The share of up to SAMPLES data chunks, spread over the disk, that the disk already holds. */
+async function sampleSimilarity(fh: FileHandle, gen: Generation): Promise<number> {
+  const data: number[] = [];
+  for (let i = 0; i < gen.count; i++) if (gen.entries.readUInt32LE(i * ENTRY + 12) === KIND.data) data.push(i);
+  if (data.length === 0) return 1;
+  const picks = [...new Set(Array.from({ length: Math.min(SAMPLES, data.length) }, (_, k) => data[Math.floor((k * data.length) / Math.min(SAMPLES, data.length))]!))];
+  let same = 0;
+  for (const i of picks) {
+    const e = entryAt(gen.entries, i);
+    const buf = Buffer.allocUnsafe(e.length);
+    const { bytesRead } = await fh.read(buf, 0, e.length, e.offset);
+    if (bytesRead === e.length && blake3(buf).equals(e.digest)) same++;
+  }
+  return same / picks.length;
+}
+
+/** Without a scan: every data extent and every zero or free run is to be written. */
+function everything(gen: Generation): { dataIndexes: number[]; zeroRanges: number[] } {
+  const dataIndexes: number[] = [];
+  const zeroRanges: number[] = [];
+  for (let i = 0; i < gen.count; i++) {
+    const e = entryAt(gen.entries, i);
+    if (e.kind === KIND.data) dataIndexes.push(i);
+    else zeroRanges.push(e.offset, e.length);
+  }
+  return { dataIndexes, zeroRanges: coalesce(zeroRanges) };
+}
+
+/** Step 2: compare the disk with the index: worker threads read and compare 8 MiB at a time. */
+async function scanDisk(fh: FileHandle, job: RestoreJob): Promise<{ dataIndexes: number[]; zeroRanges: number[] }> {
+  const { entries, count, header } = job.generation;
+  const dataIndexes: number[] = [];
+  const zeroRanges: number[] = [];
+  const inFlight: Array<Promise<void>> = [];
+  let done = 0;
+  for (const batch of scanBatches(entries, count)) {
+    const { start, end, table, base } = batch;
+    const task = job.pool.run({ type: 'scan', fd: fh.fd, start, end, entries: table }, job.pool.size ? [table.buffer as ArrayBuffer] : []).then((r) => {
+      if (r.type !== 'scan') throw new Error('unexpected worker result');
+      for (const i of r.dataIndexes) dataIndexes.push(base + i);
+      zeroRanges.push(...r.zeroRanges);
+      job.progress?.((done += end - start), header.disk.size);
+    });
+    task.catch(() => undefined);
+    inFlight.push(task);
+    if (inFlight.length >= Math.max(2, job.pool.size * 3)) await inFlight.shift();
+  }
+  await Promise.all(inFlight);
+  dataIndexes.sort((a, b) => a - b);
+  return { dataIndexes, zeroRanges: coalesce(zeroRanges) };
+}
+
+/**
+ * Runs of consecutive entries covering at most SCAN_SIZE bytes; a longer zero or free extent
+ * is split into SCAN_SIZE pieces of its own, so no read buffer is ever larger.
+ */
+function* scanBatches(entries: Buffer, count: number): Generator<{ start: number; end: number; table: Buffer; base: number }> {
+  for (let first = 0; first < count; ) {
+    const head = entryAt(entries, first);
+    if (head.length > SCAN_SIZE) {
+      for (let o = head.offset; o < head.offset + head.length; o += SCAN_SIZE) {
+        const n = Math.min(SCAN_SIZE, head.offset + head.length - o);
+        const table = Buffer.alloc(ENTRY);
+        table.writeUInt32LE(o % 0x100000000, 0);
+        table.writeUInt32LE(Math.floor(o / 0x100000000), 4);
+        table.writeUInt32LE(n, 8);
+        table.writeUInt32LE(KIND.zero, 12);
+        yield { start: o, end: o + n, table, base: -1 };
+      }
+      first++;
+      continue;
+    }
+    let last = first;
+    let end = head.offset + head.length;
+    while (last + 1 < count) {
+      const e = entryAt(entries, last + 1);
+      if (e.offset + e.length - head.offset > SCAN_SIZE) break;
+      last++;
+      end = e.offset + e.length;
+    }
+    // A copy in its own memory (never Node's shared pool): it is transferred to a worker.
+    const table = Buffer.allocUnsafeSlow((last + 1 - first) * ENTRY);
+    entries.copy(table, 0, first * ENTRY, (last + 1) * ENTRY);
+    yield { start: head.offset, end, table, base: first };
+    first = last + 1;
+  }
+}
+
+/** Sort `[offset, length]` pairs and merge touching ones (scan jobs end at arbitrary points). */
+function coalesce(pairs: number[]): number[] {
+  const list: Array<[number, number]> = [];
+  for (let i = 0; i < pairs.length; i += 2) list.push([pairs[i]!, pairs[i + 1]!]);
+  list.sort((a, b) => a[0] - b[0]);
+  const out: number[] = [];
+  for (const [o, l] of list) {
+    if (out.length && out[out.length - 2]! + out[out.length - 1]! === o) out[out.length - 1]! += l;
+    else out.push(o, l);
+  }
+  return out;
+}
+
+/** Step 3: every frame to be used is read and checked against its checksum. Returns the bytes read. */
+async function verifyFrames(job: RestoreJob, frames: Frame[]): Promise<number> {
+  let bytes = 0;
+  await inPool(frames, job.pool, async (f) => {
+    const r = await job.pool.run({ type: 'check-frame', pack: packPaths(job.store, f.pack).pack, offset: f.offset, length: f.storedLength, digest: f.digest });
+    if (r.type !== 'check-frame' || !r.ok) throw new ImageIntegrityError(`pack ${f.pack} is damaged: the frame at offset ${f.offset} (${f.storedLength} bytes) does not match its checksum`);
+    bytes += f.storedLength;
+  });
+  return bytes;
+}
+
+/**
+ * Step 4: each frame goes to a worker thread that reads it, checks it, decompresses it,
+ * checks every chunk to write against its digest and writes them to the disk itself (the
+ * data never crosses threads). Returns the bytes written.
+ */
+async function writeFrames(fh: FileHandle, byFrame: Map<Frame, Array<{ e: Entry; loc: ChunkLocation }>>, job: RestoreJob): Promise<number> {
+  let written = 0;
+  const frames = [...byFrame.keys()].sort((a, b) => byFrame.get(a)![0]!.e.offset - byFrame.get(b)![0]!.e.offset);
+  await inPool(frames, job.pool, async (f) => {
+    const list = byFrame.get(f)!;
+    const writes = Buffer.alloc(list.length * 48);
+    list.forEach(({ e, loc }, i) => {
+      writes.writeUInt32LE(loc.inner, i * 48);
+      writes.writeUInt32LE(loc.length, i * 48 + 4);
+      e.digest.copy(writes, i * 48 + 8);
+      writes.writeDoubleLE(e.offset, i * 48 + 40);
+    });
+    const r = await job.pool.run({ type: 'restore-frame', pack: packPaths(job.store, f.pack).pack, offset: f.offset, length: f.storedLength, digest: f.digest, rawLength: f.rawLength, fd: fh.fd, writes });
+    if (r.type !== 'restore-frame') throw new Error('unexpected worker result');
+    if (r.bad !== -1) throw new ImageIntegrityError(`pack ${f.pack}: the frame at ${f.offset} ${r.bad === -2 ? 'no longer matches its checksum' : 'holds a chunk that does not match its digest'}; restore stopped`);
+    written += r.written;
+  });
+  return written;
+}
+
+/** Run `fn` over `items` with as many in flight as keep the pool busy. */
+async function inPool<T>(items: T[], pool: WorkerPool, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.max(1, pool.size * 2) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  });
+  await Promise.all(lanes);
+}
+
+/**
+ * Zero the `[offset, length]` pairs. Large ranges go to the kernel's zero-range operation
+ * (util-linux `fallocate --zero-range`: unwritten extents on a file, WRITE ZEROES or plain
+ * zero writes on a block device), small ones and any the kernel refuses are written.
+ * Returns the bytes zeroed.
+ */
+async function writeZeros(fh: FileHandle, path: string, ranges: number[]): Promise<number> {
+  let zeroed = 0;
+  const small: number[] = [];
+  const large: number[] = [];
+  for (let i = 0; i < ranges.length; i += 2) (ranges[i + 1]! >= ZERO_RANGE_MIN ? large : small).push(ranges[i]!, ranges[i + 1]!);
+  for (let i = 0; i < large.length; i += 2) {
+    if (await zeroRange(path, large[i]!, large[i + 1]!)) zeroed += large[i + 1]!;
+    else small.push(large[i]!, large[i + 1]!);
+  }
+  const jobs: Array<Promise<void>> = [];
+  for (let i = 0; i < small.length; i += 2) {
+    for (let o = small[i]!, end = o + small[i + 1]!; o < end; o += ZEROS.length) {
+      const n = Math.min(ZEROS.length, end - o);
+      jobs.push(writeFully(fh, ZEROS.subarray(0, n), o));
+      zeroed += n;
+      if (jobs.length >= 16) await Promise.all(jobs.splice(0));
+    }
+  }
+  await Promise.all(jobs);
+  return zeroed;
+}
+
+async function writeFully(fh: FileHandle, buf: Buffer, at: number): Promise<void> {
+  for (let o = 0; o < buf.length; ) {
+    const { bytesWritten } = await fh.write(buf, o, buf.length - o, at + o);
+    o += bytesWritten;
+  }
+}

@@ -1,0 +1,154 @@
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { BLOCK, zeroBlockMap } from './chunker.js';
+import { ENTRY, KIND } from './index-file.js';
+import { blake3, zstdCompressor, zstdDecompressor } from './native.js';
+
+/**
+ * The CPU-heavy steps of imaging, as plain functions of buffers, so they run the same in a
+ * worker thread (see worker.ts) and in tests. Each returns what the caller needs and nothing
+ * it could misuse: a decompressed frame only after every listed chunk matched its digest.
+ */
+export type Job =
+  | { type: 'compress'; raw: Uint8Array; level: number }
+  | { type: 'decompress'; compressed: Uint8Array; rawLength: number; checks: Uint8Array }
+  | { type: 'scan'; fd: number; start: number; end: number; entries: Uint8Array }
+  | { type: 'check-frame'; pack: string; offset: number; length: number; digest: Uint8Array }
+  | { type: 'restore-frame'; pack: string; offset: number; length: number; digest: Uint8Array; rawLength: number; fd: number; writes: Uint8Array };
+
+/** What a job returns. */
+export type JobResult =
+  | { type: 'compress'; compressed: Uint8Array }
+  | { type: 'decompress'; raw: Uint8Array; bad: number }
+  | { type: 'scan'; dataIndexes: number[]; zeroRanges: number[] }
+  | { type: 'check-frame'; ok: boolean }
+  | { type: 'restore-frame'; written: number; bad: number };
+
+let compress: ((b: Uint8Array) => Buffer) | undefined;
+let compressLevel = -1;
+let decompress: ((b: Uint8Array) => Buffer) | undefined;
+
+/** Run one job in the current thread. */
+export function runJob(job: Job): JobResult {
+  switch (job.type) {
+    case 'compress': {
+      if (!compress || compressLevel !== job.level) {
+        compress = zstdCompressor(job.level);
+        compressLevel = job.level;
+      }
+      return { type: 'compress', compressed: compress(job.raw) };
+    }
+    case 'decompress': {
+      decompress ??= zstdDecompressor();
+      const raw = decompress(job.compressed);
+      let bad = raw.length === job.rawLength ? -1 : 0;
+      // checks: 40 bytes each (u32 inner, u32 length, 32-byte digest)
+      const checks = Buffer.from(job.checks.buffer, job.checks.byteOffset, job.checks.byteLength);
+      for (let o = 0, i = 0; bad < 0 && o < checks.length; o += 40, i++) {
+        const inner = checks.readUInt32LE(o);
+        const len = checks.readUInt32LE(o + 4);
+        if (inner + len > raw.length || !blake3(raw.subarray(inner, inner + len)).equals(checks.subarray(o + 8, o + 40))) bad = i;
+      }
+      return { type: 'decompress', raw, bad };
+    }
+    case 'scan':
+      return scan(job);
+    case 'check-frame':
+      return { type: 'check-frame', ok: blake3(readFrameSync(job.pack, job.offset, job.length)).equals(job.digest) };
+    case 'restore-frame':
+      return restoreFrame(job);
+  }
+}
+
+let scanBuf: Buffer | undefined;
+
+/** Read `length` bytes at `offset` of a pack, opened for this read only. */
+function readFrameSync(path: string, offset: number, length: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafeSlow(length);
+    let n = 0;
+    while (n < length) {
+      const r = readSync(fd, buf, n, length - n, offset + n);
+      if (r === 0) break;
+      n += r;
+    }
+    return n === length ? buf : buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Read a frame, check it against its checksum, decompress it, check every chunk to write
+ * against its digest, and only then write them to the disk (`fd`, shared with the caller):
+ * a frame is written whole or not at all. `writes` holds 48 bytes per chunk: u32 inner offset,
+ * u32 length, 32-byte digest, f64 disk offset. Chunks adjacent in the frame and on the disk
+ * go out as one write.
+ */
+function restoreFrame(job: Extract<Job, { type: 'restore-frame' }>): JobResult {
+  const compressed = readFrameSync(job.pack, job.offset, job.length);
+  if (compressed.length !== job.length || !blake3(compressed).equals(job.digest)) return { type: 'restore-frame', written: 0, bad: -2 };
+  decompress ??= zstdDecompressor();
+  const raw = decompress(compressed);
+  const w = Buffer.from(job.writes.buffer, job.writes.byteOffset, job.writes.byteLength);
+  const n = w.length / 48;
+  for (let i = 0; i < n; i++) {
+    const inner = w.readUInt32LE(i * 48);
+    const len = w.readUInt32LE(i * 48 + 4);
+    if (raw.length !== job.rawLength || inner + len > raw.length || !blake3(raw.subarray(inner, inner + len)).equals(w.subarray(i * 48 + 8, i * 48 + 40))) return { type: 'restore-frame', written: 0, bad: i };
+  }
+  let written = 0;
+  for (let i = 0; i < n; ) {
+    const inner = w.readUInt32LE(i * 48);
+    const at = w.readDoubleLE(i * 48 + 40);
+    let len = w.readUInt32LE(i * 48 + 4);
+    let j = i + 1;
+    while (j < n && w.readUInt32LE(j * 48) === inner + len && w.readDoubleLE(j * 48 + 40) === at + len) len += w.readUInt32LE(j++ * 48 + 4);
+    for (let o = 0; o < len; ) o += writeSync(job.fd, raw, inner + o, len - o, at + o);
+    written += len;
+    i = j;
+  }
+  return { type: 'restore-frame', written, bad: -1 };
+}
+
+/**
+ * Read a stretch of the target disk (`fd`, `[start, end)`, into this thread's buffer) and
+ * compare it with the image's entries covering it: which data extents differ (by digest), and which 4 KiB
+ * blocks of zero or free extents are not zero (coalesced into ranges).
+ */
+function scan(job: Extract<Job, { type: 'scan' }>): JobResult {
+  const size = job.end - job.start;
+  if (!scanBuf || scanBuf.length < size) scanBuf = Buffer.allocUnsafeSlow(Math.max(size, 8 * 1024 * 1024));
+  const buf = scanBuf;
+  for (let n = 0; n < size; ) {
+    const r = readSync(job.fd, buf, n, size - n, job.start + n);
+    if (r === 0) throw new Error(`the disk ends before offset ${job.start + n}`);
+    n += r;
+  }
+  const base = job.start;
+  const entries = Buffer.from(job.entries.buffer, job.entries.byteOffset, job.entries.byteLength);
+  const dataIndexes: number[] = [];
+  const zeroRanges: number[] = [];
+  for (let i = 0, o = 0; o < entries.length; i++, o += ENTRY) {
+    const offset = entries.readUInt32LE(o) + entries.readUInt32LE(o + 4) * 0x100000000;
+    const length = entries.readUInt32LE(o + 8);
+    const kind = entries.readUInt32LE(o + 12);
+    const at = offset - base;
+    if (kind === KIND.data) {
+      if (!blake3(buf.subarray(at, at + length)).equals(entries.subarray(o + 16, o + 48))) dataIndexes.push(i);
+      continue;
+    }
+    let runStart = -1;
+    const zeros = zeroBlockMap(buf, at, at + length);
+    for (let p = at; p < at + length; p += BLOCK) {
+      const zero = zeros[(p - at) / BLOCK] === 1;
+      if (!zero && runStart < 0) runStart = p;
+      if (zero && runStart >= 0) {
+        zeroRanges.push(runStart + base, p - runStart);
+        runStart = -1;
+      }
+    }
+    if (runStart >= 0) zeroRanges.push(runStart + base, at + length - runStart);
+  }
+  return { type: 'scan', dataIndexes, zeroRanges };
+}

@@ -1,0 +1,38 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { statSync } from 'node:fs';
+import type { TestContext } from 'node:test';
+import { ChunkStore } from '../../imaging/chunked/chunk-store.js';
+import type { DiskTarget } from '../../imaging/store.js';
+import { silentLogger } from '../../lib/logger.js';
+import { tempDir } from './tmp.js';
+
+/** A backup share (with its marker) in a temp dir, and a box directory in it per IP. */
+export async function makeShare(t: TestContext): Promise<{ root: string; backup: string; box: (ip: string) => Promise<string> }> {
+  const root = await tempDir(t, 'tbx-imaging-');
+  const backup = join(root, 'backup');
+  await mkdir(backup, { recursive: true });
+  await writeFile(join(backup, 'testbox-backup'), '');
+  return {
+    root,
+    backup,
+    box: async (ip) => {
+      const dir = join(backup, ip);
+      await mkdir(dir, { recursive: true });
+      return dir;
+    },
+  };
+}
+
+/** A regular file as a disk target. */
+export function diskAt(path: string, device = 'sda'): DiskTarget {
+  return { device, path, size: statSync(path).size };
+}
+
+/** A chunk store with two real worker threads. */
+export function store(options: ConstructorParameters<typeof ChunkStore>[0] = {}): ChunkStore {
+  return new ChunkStore({ workers: 2, ...options });
+}
+
+/** What imaging calls get as context in tests. */
+export const ctx = { log: silentLogger() };

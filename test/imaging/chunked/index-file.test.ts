@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { IndexWriter, KIND, readGeneration, type GenerationHeader } from '../../../imaging/chunked/index-file.js';
+import { ImageIntegrityError } from '../../../imaging/store.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+const header = (size: number): Omit<GenerationHeader, 'digest'> => ({
+  format: 'tbx-chunked/1', device: 'sda', generation: 1, createdAt: '2026-11-25T00:00:00.000Z', box: { ip: '10.0.0.1' }, disk: { size, model: 'M', serial: 'S' },
+  tool: { name: 'tbx', version: 'test' }, chunking: { block: 4096, minChunk: 8192, maxChunk: 262144, zeroRunMin: 65536, digest: 'blake3', compression: 'zstd-3' },
+  mode: 'whole-disk', layout: [], stats: { dataBytes: 8192, zeroBytes: 65536, unusedBytes: 0, chunks: 1, newChunks: 1, newStoredBytes: 100, seconds: 0 },
+});
+
+async function write(dir: string, zeroSplit: boolean): Promise<string> {
+  const path = join(dir, `${zeroSplit}.tbxi`);
+  const w = await IndexWriter.create(path);
+  await w.add(0, 8192, KIND.data, Buffer.alloc(32, 7));
+  if (zeroSplit) {
+    await w.add(8192, 32768, KIND.zero);
+    await w.add(40960, 32768, KIND.unused);
+  } else await w.add(8192, 65536, KIND.zero);
+  await w.commit(path, header(73728));
+  return path;
+}
+
+test('a generation reads back with its header, entries and digest; zero and free runs digest alike', async (t) => {
+  const dir = await tempDir(t);
+  const a = await readGeneration(await write(dir, false));
+  const b = await readGeneration(await write(dir, true));
+  assert.equal(a.count, 2);
+  assert.equal(b.count, 3);
+  assert.equal(a.header.disk.serial, 'S');
+  assert.equal(a.header.digest, b.header.digest);
+});
+
+test('a flipped bit or a truncated index is an integrity error', async (t) => {
+  const dir = await tempDir(t);
+  const path = await write(dir, false);
+  const bytes = await readFile(path);
+  bytes[20]! ^= 1;
+  await writeFile(path, bytes);
+  await assert.rejects(readGeneration(path), ImageIntegrityError);
+  await writeFile(path, bytes.subarray(0, 60));
+  await assert.rejects(readGeneration(path), ImageIntegrityError);
+});
+
+test('an index that does not cover the disk is never committed', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'short.tbxi');
+  const w = await IndexWriter.create(path);
+  await w.add(0, 8192, KIND.data, Buffer.alloc(32));
+  await assert.rejects(w.commit(path, header(73728)), /covers 8192 of 73728/);
+  await w.abort();
+});
