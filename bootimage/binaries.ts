@@ -10,9 +10,17 @@ import { BootImageError } from './errors.js';
  * file they point to, so the image has no dangling links. Returns the files copied.
  */
 export async function stageBinary(file: string, root: string, as = file): Promise<string[]> {
-  const copied: string[] = [];
   await copyInto(file, root, as);
-  copied.push(as);
+  return [as, ...(await stageLibraries(file, root))];
+}
+
+/**
+ * The shared libraries `file` needs, copied into the staging root at their paths (the file
+ * itself is already there, e.g. a native addon inside a copied npm package). Returns the
+ * libraries copied: those the root did not hold yet.
+ */
+export async function stageLibraries(file: string, root: string): Promise<string[]> {
+  const copied: string[] = [];
   for (const lib of await sharedLibraries(file)) {
     if (await exists(join(root, lib))) continue;
     await copyInto(lib, root, lib);

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Logger } from '../lib/logger.js';
 import { packageRoot } from '../lib/package-root.js';
-import { stageBinary, stageBusybox, stageGit, which } from './binaries.js';
+import { stageBinary, stageBusybox, stageGit, stageLibraries, which } from './binaries.js';
 import { bundleAgent } from './bundle.js';
 import { fetchKernel } from './kernel.js';
 import { stageModules } from './modules.js';
@@ -63,6 +63,8 @@ export async function buildBootImage(o: BuildOptions): Promise<BuildResult> {
     await stageBinary(o.node ?? process.execPath, stage, '/usr/bin/node');
     await stageGit(stage);
     const bundle = await bundleAgent(join(stage, 'opt', 'tbx'));
+    // Native addons load their libraries at require time (blake-hash needs librt, zstd-napi libstdc++).
+    for (const addon of await findFiles(join(stage, 'opt', 'tbx', 'node_modules'), '.node')) await stageLibraries(addon, stage);
     await installScript(join(packageRoot(), 'bootimage', 'init.sh'), join(stage, 'init'));
     await installScript(join(packageRoot(), 'bootimage', 'udhcpc.sh'), join(stage, 'etc', 'udhcpc.script'));
     await writeEtc(stage);
@@ -132,4 +134,10 @@ async function replaceFile(src: string, dst: string): Promise<void> {
   await copyFile(src, tmp);
   await chmod(tmp, 0o644);
   await rename(tmp, dst);
+}
+
+/** Every file under `dir` whose name ends with `suffix`. */
+async function findFiles(dir: string, suffix: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isFile() && e.name.endsWith(suffix)).map((e) => join(e.parentPath ?? e.path, e.name));
 }
