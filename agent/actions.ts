@@ -1,6 +1,7 @@
 import { describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import type { DiskResult, ImageStore, ImageSummary } from '../imaging/store.js';
+import type { DiskResult, DiskTarget, ImageStore, ImageSummary } from '../imaging/store.js';
+import { checkRestoreIdentity } from './identity-gate.js';
 import type { DiskReport } from '../schema/types.js';
 import { openDisk, type DiskPaths } from './disks.js';
 import { AgentFailure, EXIT } from './exit-codes.js';
@@ -18,8 +19,10 @@ export interface ActionDeps {
   keep?: number;
   /** Chunked backups skip file-system free space (default true). */
   skipFree?: boolean;
-  /** This box, recorded in chunked images. */
+  /** This box, recorded in images and checked by the restore identity gate. */
   box?: { ip?: string; name?: string };
+  /** restore: the request says `force: true` (testbox-force=1). */
+  force?: boolean;
   disks: string[];
   paths: DiskPaths;
   /** Every store the agent can read (restore picks the newest image per disk among them). */
@@ -63,7 +66,7 @@ export async function backupDisks(action: 'backup' | 'backup-again', deps: Actio
       });
       await p?.end();
       deps.seedLog.info(`Successfully backed up /dev/${name} to ${deps.boxDir}/${r.image}: ${r.bytes} bytes, ${describeDigest(r)}, ${r.seconds.toFixed(1)} s`);
-      reports.push(toReport(r));
+      reports.push(toReport(r, disk));
     } catch (err) {
       throw new AgentFailure(EXIT.backupFailed, `There was a problem backing up /dev/${name}: ${describeError(err)}`, err);
     }
@@ -80,7 +83,9 @@ export async function backupDisks(action: 'backup' | 'backup-again', deps: Actio
 export async function restoreDisks(deps: ActionDeps): Promise<DiskReport[]> {
   const dir = deps.imageDir ?? deps.boxDir;
   const images = new Map((deps.generation ? await generationImages(deps, dir, deps.generation) : await newestImages(deps, dir)).map((i) => [i.device, i]));
-  const reports: DiskReport[] = [];
+  // The identity gate runs for every disk before the first one is written: a refusal on the
+  // second disk must not leave the first one already overwritten.
+  const work: Array<{ index: number; name: string; disk: DiskTarget; image: ImageSummary }> = [];
   for (const [index, name] of deps.disks.entries()) {
     const disk = await openDisk(name, deps.paths);
     if (!disk) {
@@ -92,14 +97,21 @@ export async function restoreDisks(deps: ActionDeps): Promise<DiskReport[]> {
       deps.seedLog.info(`Skipping /dev/${name} because ${dir} holds no image of it${deps.generation ? ` in generation ${deps.generation}` : ''} (no ${name}.gz, no images/${name}/).`);
       continue;
     }
+    const verdict = checkRestoreIdentity(disk, image, { ip: deps.box?.ip ?? '', force: deps.force === true });
+    if (!verdict.ok) throw new AgentFailure(EXIT.restoreFailed, `Not restoring ${dir}/${image.ref} onto /dev/${name}: ${verdict.reason}`);
+    for (const note of verdict.notes) deps.seedLog.info(note);
+    work.push({ index, name, disk, image });
+  }
+  const reports: DiskReport[] = [];
+  for (const { index, name, disk, image } of work) {
     deps.seedLog.info(`Restoring ${dir}/${image.ref} onto /dev/${name}...`);
     const store = deps.stores.find((s) => s.format === image.format)!;
     try {
       const p = deps.progress?.disk(name, index + 1, deps.disks.length);
       const r = await store.restore(image, disk, dir, { log: deps.log.child({ disk: name }), ...(p ? { progress: p.update } : {}) });
       await p?.end();
-      deps.seedLog.info(`Successfully restored ${dir}/${image.ref} onto /dev/${name}: ${r.bytes} bytes written, ${describeDigest(r)}, ${r.seconds.toFixed(1)} s`);
-      reports.push(toReport(r));
+      deps.seedLog.info(`Successfully restored ${dir}/${image.ref} onto /dev/${name}: ${r.bytes} bytes written, ${describeDigest(r)}, read back ${r.readBack ?? 'not checked'}, ${r.seconds.toFixed(1)} s`);
+      reports.push(toReport(r, disk));
     } catch (err) {
       throw new AgentFailure(EXIT.restoreFailed, `There was a problem restoring ${dir}/${image.ref} onto /dev/${name}: ${describeError(err)}`, err);
     }
@@ -125,9 +137,12 @@ async function newestImages(deps: ActionDeps, dir = deps.boxDir): Promise<ImageS
   return [...best.values()];
 }
 
-function toReport(r: DiskResult): DiskReport {
+function toReport(r: DiskResult, disk: DiskTarget): DiskReport {
   return {
     device: r.device,
+    size: disk.size,
+    ...(disk.model ? { model: disk.model } : {}),
+    ...(disk.serial ? { serial: disk.serial } : {}),
     bytes: r.bytes,
     ...(r.sha256 ? { sha256: r.sha256 } : {}),
     ...(r.digest ? { digest: r.digest } : {}),
@@ -136,6 +151,7 @@ function toReport(r: DiskResult): DiskReport {
     ...(r.storedBytes !== undefined ? { storedBytes: r.storedBytes } : {}),
     ...(r.mode === 'whole-disk' || r.mode === 'used-blocks' ? { mode: r.mode } : {}),
     ...(r.generation !== undefined ? { generation: r.generation } : {}),
+    ...(r.readBack ? { readBack: r.readBack } : {}),
   };
 }
 

@@ -11,6 +11,8 @@ export interface ImagingArgs {
   skipFree?: boolean;
   /** `testbox-source=<ip>[@<generation>]`: restore another box's (or an older) image. */
   source?: { ip: string; generation?: number };
+  /** `testbox-force=1`: restore despite a different disk serial or another box's image. */
+  force?: boolean;
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -36,6 +38,10 @@ export function parseImagingArgs(tokens: string[]): ImagingArgs {
       case 'testbox-free-space':
         if (value !== 'skip' && value !== 'read') throw bad(t, 'expected skip or read');
         out.skipFree = value === 'skip';
+        break;
+      case 'testbox-force':
+        if (value !== '1') throw bad(t, 'expected testbox-force=1');
+        out.force = true;
         break;
       case 'testbox-source': {
         const [ip = '', gen] = value.split('@');

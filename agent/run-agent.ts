@@ -112,6 +112,7 @@ export async function runAgent(o: AgentOptions): Promise<number> {
       boxDir: s.boxDir,
       imageDir,
       ...(img.source?.generation ? { generation: img.source.generation } : {}),
+      ...(img.force ? { force: true } : {}),
       ...(img.keep !== undefined ? { keep: img.keep } : {}),
       ...(img.skipFree !== undefined ? { skipFree: img.skipFree } : {}),
       box: { ip: s.ip, ...(s.boot.name ? { name: s.boot.name } : {}) },

@@ -42,6 +42,17 @@ export interface ImageSummary {
   generation?: number;
   /** Chunked images: `whole-disk`, or `used-blocks` when file system free space was skipped. */
   mode?: string;
+  /** The disk and box the image was taken from, when recorded (the restore identity gate). */
+  origin?: ImageOrigin;
+}
+
+/** Where an image came from: the disk's identity at backup time and the box. */
+export interface ImageOrigin {
+  size: number;
+  model?: string;
+  serial?: string;
+  ip?: string;
+  name?: string;
 }
 
 /** What every imaging call gets: the box's logger and optional progress reporting. */
@@ -72,6 +83,11 @@ export interface DiskResult {
   mode?: string;
   /** chunked images: the generation written or restored. */
   generation?: number;
+  /**
+   * restore: the digest of what the disk holds after writing, read back from the disk after
+   * fsync (same form as `sha256`/`digest`); a restore whose read-back differs throws instead.
+   */
+  readBack?: string;
 }
 
 /** Options of a backup: `replace` for backup-again, `keep` generations (chunked), the box. */

@@ -10,18 +10,23 @@ export interface BoxRequest {
   request: string;
   /** restore from another box's (or an older) image: that box's IP and optional generation. */
   source?: { ip: string; generation?: number };
+  /** restore: the request says `force: true` (identity gate overridden, never the size check). */
+  force?: boolean;
 }
 
 /**
  * The imaging tokens tbx adds for the agent, which never reads fleet.yaml: for backups the
- * format, the generations to keep and whether to skip free space; for a restore the source.
+ * format, the generations to keep and whether to skip free space; for a restore the source
+ * and `testbox-force=1` when the request overrides the disk identity gate.
  */
 export function imagingArgs(site: Site, box: BoxRequest): string[] {
   const p = site.policy;
   if (box.action === 'backup' || box.action === 'backup-again') {
     return [`testbox-format=${p.imageFormat ?? 'chunked'}`, `testbox-keep=${p.keepGenerations ?? 3}`, `testbox-free-space=${p.skipFreeSpace === false ? 'read' : 'skip'}`];
   }
-  if (box.action === 'restore' && box.source) return [`testbox-source=${box.source.ip}${box.source.generation ? `@${box.source.generation}` : ''}`];
+  if (box.action === 'restore') {
+    return [...(box.source ? [`testbox-source=${box.source.ip}${box.source.generation ? `@${box.source.generation}` : ''}`] : []), ...(box.force ? ['testbox-force=1'] : [])];
+  }
   return [];
 }
 

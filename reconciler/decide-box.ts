@@ -93,7 +93,7 @@ export function decideBox(input: BoxInputs): Draft {
   }
 
   const src = box.action === 'restore' ? input.source : undefined;
-  const content = renderBoxConfig(site, { name: box.name, ip: box.ip, action: box.action, request, ...(src ? { source: { ip: src.ip, ...(src.generation ? { generation: src.generation } : {}) } } : {}) });
+  const content = renderBoxConfig(site, { name: box.name, ip: box.ip, action: box.action, request, ...(src ? { source: { ip: src.ip, ...(src.generation ? { generation: src.generation } : {}) } } : {}), ...(box.action === 'restore' && box.force ? { force: true } : {}) });
   const progress = describeProgress(state.status);
   if (foreign) return done('blocked', `pxelinux.cfg/${hex} exists and was not written by tbx; remove it by hand to let tbx manage ${box.name}`);
   const window = windowState(site.policy.windows, site.policy.timezone, input.now);
@@ -159,6 +159,7 @@ function blockedBy(box: Testbox, share: ObservedBox | undefined, source?: Source
     if (held.length === 0) return `restore from ${source.name} requested but the backup share holds no image of ${source.name}; back it up first`;
     const newest = Math.max(...held.map((i) => i.generation ?? 0));
     if (source.generation && source.generation > newest) return `restore from ${source.name}@${source.generation} requested but ${source.name}'s newest generation is ${newest || 'a gzip image without generations'}`;
+    if (source.ip !== box.ip && !box.force) return `restore from ${source.name}'s image onto ${box.name} writes another box's disk image: set force: true in the request to confirm`;
     return undefined;
   }
   const images = ownImages;

@@ -62,6 +62,8 @@ export interface Testbox {
   disks?: string[];
   action: Action;
   request?: string;
+  /** restore only: restore despite a different disk serial or another box's image. */
+  force?: boolean;
   /** restore only: `<box>[@<generation>]` whose image to restore (golden image). */
   source?: string;
   suspend: boolean;
@@ -82,6 +84,12 @@ export interface DiskReport {
   storedBytes?: number;
   mode?: 'whole-disk' | 'used-blocks';
   generation?: number;
+  /** The disk's size in bytes and its identity from /sys/block/<dev>/device (the restore gate). */
+  size?: number;
+  model?: string;
+  serial?: string;
+  /** restore: the digest of the disk read back after writing (equal to `sha256`/`digest`). */
+  readBack?: string;
 }
 
 /** `status/<name>.yaml`, kind TestboxStatus: written by the agent. */

@@ -96,6 +96,7 @@ export class ChunkStore implements ImageStore {
         device: disk.device,
         bytes: r.bytesWritten,
         digest: `blake3-tree:${r.digest}`,
+        readBack: `blake3-tree:${r.readBack}`,
         seconds: (Date.now() - started) / 1000,
         image: image.ref,
         mode: generation.header.mode,
@@ -121,6 +122,7 @@ function summaryOf(g: GenerationInfo): ImageSummary {
     digest: `blake3-tree:${h.digest}`,
     generation: g.generation,
     mode: h.mode,
+    origin: { size: h.disk.size, ...(h.disk.model ? { model: h.disk.model } : {}), ...(h.disk.serial ? { serial: h.disk.serial } : {}), ...(h.box.ip ? { ip: h.box.ip } : {}), ...(h.box.name ? { name: h.box.name } : {}) },
   };
 }
 

@@ -8,6 +8,7 @@ import { keyOf, loadChunkMap, type ChunkLocation, type Frame } from './pack-file
 import { blake3 } from './native.js';
 import type { WorkerPool } from './worker-pool.js';
 import { zeroRange } from './zero-range.js';
+import { dropCache } from '../drop-cache.js';
 
 /** Disk bytes compared per scan job. */
 const SCAN_SIZE = 8 * 1024 * 1024;
@@ -38,6 +39,8 @@ export interface RestoreOutcome {
   verifiedBytes: number;
   /** The disk digest, equal to the generation's. */
   digest: string;
+  /** The digest of the disk as read back after fsync (equal to `digest`, or the restore throws). */
+  readBack: string;
   /** Seconds spent per step (scan, verify, write, zero, sync), for logs and the benchmark. */
   phases: Record<string, number>;
 }
@@ -51,7 +54,10 @@ export interface RestoreOutcome {
  * 3. every frame holding a chunk to write is read and checked against its checksum: a damaged
  *    image fails here, before the first byte is written;
  * 4. frames are decompressed in worker threads, every chunk is checked against its digest
- *    again, and only differing chunks and non-zero blocks are written; then fsync.
+ *    again, and only differing chunks and non-zero blocks are written; then fsync;
+ * 5. read back: the device's buffer cache is dropped and the whole disk is compared with the
+ *    index again (the step 2 scan); any difference is an ImageIntegrityError, so a disk that
+ *    does not hold the image is never reported restored.
  * Worker threads read the disk and the packs and write the disk themselves: 8 MiB buffers
  * never cross threads, which keeps the main thread's garbage collector out of the way.
  * Afterwards every extent of the disk matches the index, so the disk's digest is the index's.
@@ -97,7 +103,15 @@ export async function restoreGeneration(job: RestoreJob): Promise<RestoreOutcome
     lap('write');
     await fh.sync();
     lap('sync');
-    return { bytesWritten: data + zeros, chunksWritten: diff.dataIndexes.length, verifiedBytes, digest: header.digest, phases };
+    await dropCache(job.disk.path);
+    const { progress: _progress, ...quiet } = job;
+    const after = await scanDisk(fh, quiet);
+    lap('read-back');
+    if (after.dataIndexes.length || after.zeroRanges.length) {
+      throw new ImageIntegrityError(`${job.disk.device} does not read back as generation ${header.generation} after writing: ${after.dataIndexes.length} chunks and ${after.zeroRanges.length / 2} zero runs differ (a failing disk?)`);
+    }
+    // Every extent matches the index: the disk's digest, computed over those extents, is the index's.
+    return { bytesWritten: data + zeros, chunksWritten: diff.dataIndexes.length, verifiedBytes, digest: header.digest, readBack: header.digest, phases };
   } finally {
     await fh.close();
   }

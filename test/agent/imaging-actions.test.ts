@@ -44,8 +44,14 @@ test('restore with source: a box is restored from another box\'s image (golden i
   assert.equal(backed.status?.disks?.[0]?.generation, 1);
   assert.equal(backed.status?.disks?.[0]?.mode, 'whole-disk');
 
-  const restored = await boot(shares, other, { action: 'restore', request: 'r2', source: { ip: golden.ip, generation: 1 } });
+  const refused = await boot(shares, other, { action: 'restore', request: 'r2', source: { ip: golden.ip, generation: 1 } });
+  assert.equal(refused.exitCode, 20, 'another box\'s image needs force: true');
+  assert.match(refused.output, /taken from another box \(tb-golden, 10\.0\.0\.1\).*set force: true/);
+  assert.notEqual(await sha256Of(other.disk), await sha256Of(golden.disk), 'nothing written');
+
+  const restored = await boot(shares, other, { action: 'restore', request: 'r3', source: { ip: golden.ip, generation: 1 }, force: true });
   assert.equal(restored.exitCode, 0, restored.output);
+  assert.match(restored.output, /restoring anyway because the request says force: true/);
   assert.equal(await sha256Of(other.disk), await sha256Of(golden.disk));
   assert.equal(restored.status?.disks?.[0]?.digest, backed.status?.disks?.[0]?.digest, 'the restored disk has the digest of the image');
 });
@@ -57,7 +63,7 @@ test('a missing source generation fails the restore (code 20) and writes nothing
   const other = await makeBox(root, 'tb-other', '10.0.0.2', 'other');
   assert.equal((await boot(shares, golden, { action: 'backup', request: 'r1' })).exitCode, 0);
   const before = await sha256Of(other.disk);
-  const r = await boot(shares, other, { action: 'restore', request: 'r2', source: { ip: golden.ip, generation: 7 } });
+  const r = await boot(shares, other, { action: 'restore', request: 'r2', source: { ip: golden.ip, generation: 7 }, force: true });
   assert.equal(r.exitCode, 20);
   assert.equal(await sha256Of(other.disk), before);
 });

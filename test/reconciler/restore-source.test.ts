@@ -30,13 +30,20 @@ function plan(boxes: Testbox[], images: Record<string, ImageSummary[]>) {
   return computePlan(desired, observed).boxes.find((b) => b.name === 'target')!;
 }
 
-const restore = (source: string) => box('target', '10.0.0.2', { action: 'restore', request: 'r1', source });
+const restore = (source: string, force = true) => box('target', '10.0.0.2', { action: 'restore', request: 'r1', source, force });
 
 test('restore from a source box with images, own share empty -> create, with testbox-source on the APPEND line', () => {
   const p = plan([box('golden', '10.0.0.1'), restore('golden')], { golden: [image(2)] });
   assert.equal(p.outcome, 'create');
   const write = p.changes.find((c) => c.op === 'write-pxe') as { content: string } | undefined;
-  assert.match(write?.content ?? '', /^APPEND .* testbox-source=10\.0\.0\.1( |$)/m);
+  assert.match(write?.content ?? '', /^APPEND .* testbox-source=10\.0\.0\.1 testbox-force=1( |$)/m);
+});
+
+test('restore from another box without force: true -> blocked, saying so', () => {
+  const p = plan([box('golden', '10.0.0.1'), restore('golden', false)], { golden: [image(2)] });
+  assert.equal(p.outcome, 'blocked');
+  assert.match(p.reason, /another box's disk image: set force: true/);
+  assert.equal(p.changes.length, 0);
 });
 
 test('restore from a source box without images -> blocked', () => {
