@@ -9,6 +9,7 @@ import { storeFor } from '../../imaging/chunked/layout.js';
 import { boxDirs } from '../../imaging/chunked/references.js';
 import { listImages, spaceReport } from '../../imaging/chunked/space.js';
 import { verifyImages } from '../../imaging/chunked/verify.js';
+import { verifyGzipImages } from '../../imaging/verify-gzip.js';
 import { WorkerPool } from '../../imaging/chunked/worker-pool.js';
 import { UsageError } from '../../lib/errors.js';
 import { isIPv4 } from '../../lib/hex-ip.js';
@@ -62,20 +63,20 @@ export function register(program: Command, logger: () => Logger): void {
       print(opts, rows, renderImageList(rows, new Date()));
     });
 
-  image
-    .command('verify')
-    .addHelpText('after', `\nExamples:\n  tbx image verify                # every image on the share\n  tbx image verify tb-linux-01 --json\n`)
-    .description('re-hash every chunk referenced by the images of one box or of all; exit 1 on any problem')
-    .argument('[box]', 'only this box (IP or testbox name)')
-    .addOption(BACKUP())
-    .addOption(JSON_OUT())
-    .action(async (box: string | undefined, opts: Record<string, unknown>) => {
-      const backup = await root(opts);
-      const ips = box ? [await resolveBox(backup, box)] : undefined;
-      const report = await withPool((pool) => verifyImages(backup, { ...(ips ? { ips } : {}), pool, log: logger() }));
-      print(opts, report, renderVerify(report));
-      if (report.problems.length) process.exitCode = 1;
-    });
+  const verify = async (box: string | undefined, opts: Record<string, unknown>) => {
+    const backup = await root(opts);
+    const ips = box ? [await resolveBox(backup, box)] : undefined;
+    const chunked = await withPool((pool) => verifyImages(backup, { ...(ips ? { ips } : {}), pool, log: logger() }));
+    const gzip = await verifyGzipImages(backup, ips ?? (await boxDirs(backup)));
+    const report = { ...chunked, gzipChecked: gzip.checked, gzipUnchecked: gzip.unchecked, problems: [...chunked.problems, ...gzip.problems] };
+    print(opts, report, renderVerify(report));
+    if (report.problems.length) process.exitCode = 1;
+  };
+  const VERIFY_HELP = `\nExamples:\n  tbx verify                      # every image on the share\n  tbx image verify tb-linux-01 --json\n`;
+  const VERIFY_WHAT = 're-hash every image of one box or of all (chunks of chunked images, .gz files against their .sha256); exit 1 on any problem';
+  image.command('verify').description(VERIFY_WHAT).addHelpText('after', VERIFY_HELP).argument('[box]', 'only this box (IP or testbox name)').addOption(BACKUP()).addOption(JSON_OUT()).action(verify);
+  // `tbx verify`: the same check at the top level, where an admin looks first.
+  program.command('verify').description(`${VERIFY_WHAT} (same as tbx image verify)`).addHelpText('after', VERIFY_HELP).argument('[box]', 'only this box (IP or testbox name)').addOption(BACKUP()).addOption(JSON_OUT()).action(verify);
 
   image
     .command('du')

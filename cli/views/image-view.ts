@@ -37,8 +37,9 @@ export function renderSpace(r: SpaceReport): string {
 }
 
 /** `tbx image verify`: a summary line, then each problem. */
-export function renderVerify(r: VerifyReport): string {
-  const head = `${r.generations} generation(s), ${r.chunks} chunk(s) in ${r.frames} frame(s), ${humanBytes(r.bytes)} read and re-hashed`;
+export function renderVerify(r: VerifyReport & { gzipChecked?: number; gzipUnchecked?: number }): string {
+  const gz = r.gzipChecked !== undefined ? `; ${r.gzipChecked} gzip image(s) checked against their .sha256${r.gzipUnchecked ? `, ${r.gzipUnchecked} without one (seed images: not checkable)` : ''}` : '';
+  const head = `${r.generations} generation(s), ${r.chunks} chunk(s) in ${r.frames} frame(s), ${humanBytes(r.bytes)} read and re-hashed${gz}`;
   return r.problems.length ? `${head}\n${r.problems.length} problem(s):\n${r.problems.map((p) => `  - ${p}`).join('\n')}` : `${head}: all good`;
 }
 
