@@ -3,27 +3,54 @@ import { Command, CommanderError, Option } from 'commander';
 import { describeError, TbxError, ValidationError } from '../lib/errors.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { redact } from '../lib/redact.js';
-import * as agent from './commands/agent.js';
-import * as bootimage from './commands/bootimage.js';
-import * as completion from './commands/completion.js';
-import * as demo from './commands/demo.js';
-import * as doctor from './commands/doctor.js';
-import * as events from './commands/events.js';
-import * as history from './commands/history.js';
-import * as init from './commands/init.js';
-import * as image from './commands/image.js';
-import * as plan from './commands/plan.js';
-import * as reconcile from './commands/reconcile.js';
-import * as report from './commands/report.js';
-import * as request from './commands/request.js';
-import * as status from './commands/status.js';
-import * as validate from './commands/validate.js';
 import { applyConfig, DEFAULT_CONFIG_PATH, readConfigFile } from './config-file.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { formatDiagnostics } from './views/diagnostics.js';
 
-/** Build the `tbx` command tree. */
-export function buildProgram(): Command {
+type Register = (program: Command, logger: () => Logger) => void;
+
+/**
+ * Every command module, by the top-level command names it registers. Modules are imported
+ * only when needed: a run of `tbx status` loads the status command, not the imaging engine,
+ * the report renderer or esbuild. Order is the order of `tbx --help`.
+ */
+const COMMANDS: ReadonlyArray<{ names: string[]; load: () => Promise<{ register: Register }> }> = [
+  { names: ['init'], load: () => import('./commands/init.js') },
+  { names: ['doctor'], load: () => import('./commands/doctor.js') },
+  { names: ['validate'], load: () => import('./commands/validate.js') },
+  { names: ['plan'], load: () => import('./commands/plan.js') },
+  { names: ['reconcile'], load: () => import('./commands/reconcile.js') },
+  { names: ['request'], load: () => import('./commands/request.js') },
+  { names: ['agent'], load: () => import('./commands/agent.js') },
+  { names: ['bootimage'], load: () => import('./commands/bootimage.js') },
+  { names: ['status'], load: () => import('./commands/status.js') },
+  { names: ['history'], load: () => import('./commands/history.js') },
+  { names: ['events'], load: () => import('./commands/events.js') },
+  { names: ['report'], load: () => import('./commands/report.js') },
+  { names: ['image', 'verify'], load: () => import('./commands/image.js') },
+  { names: ['demo'], load: () => import('./commands/demo.js') },
+  { names: ['completion'], load: () => import('./commands/completion.js') },
+];
+
+/** Global options that take a value (to find the command word after them). */
+const VALUE_OPTIONS = new Set(['--log-level', '--config']);
+
+/** The command word of `argv` (`node tbx <globals> <command> ...`), if any. */
+export function commandWord(argv: string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (VALUE_OPTIONS.has(a)) i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
+
+/**
+ * Build the `tbx` command tree. With `argv`, only the module of its command is loaded when
+ * that is a known command; help, completion, man pages and unknown words load them all (they
+ * list or suggest every command).
+ */
+export async function buildProgram(argv?: string[]): Promise<Command> {
   const program = new Command('tbx')
     .description('GitOps for testbox imaging: reviewed git changes become PXE configs, backups and restores')
     .version(version(), '-V, --version')
@@ -38,21 +65,14 @@ export function buildProgram(): Command {
   });
   let log: Logger | undefined;
   const logger = () => (log ??= createLogger({ level: program.opts().logLevel as string }));
-  init.register(program);
-  doctor.register(program);
-  validate.register(program);
-  plan.register(program, logger);
-  reconcile.register(program, logger);
-  request.register(program);
-  agent.register(program);
-  bootimage.register(program, logger);
-  status.register(program);
-  history.register(program);
-  events.register(program);
-  report.register(program);
-  image.register(program, logger);
-  demo.register(program);
-  completion.register(program);
+  const word = argv ? commandWord(argv) : undefined;
+  // completion scripts and help list every command, so they load them all.
+  const only = word && word !== 'completion' && argv && !argv.includes('--help') && !argv.includes('-h') ? COMMANDS.find((c) => c.names.includes(word)) : undefined;
+  const wantVersion = argv && !word && (argv.includes('-V') || argv.includes('--version'));
+  if (!wantVersion) {
+    const modules = await Promise.all((only ? [only] : COMMANDS).map((c) => c.load()));
+    for (const m of modules) m.register(program, logger);
+  }
   program
     .command('man', { hidden: true })
     .description('write the man-page style docs (docs/tbx*.1.md) from the command tree')
@@ -68,7 +88,7 @@ export function buildProgram(): Command {
 
 /** The single top-level catch: map every error to a message and an exit code (1, see docs/exit-codes.md). */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
