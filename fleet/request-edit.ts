@@ -6,6 +6,10 @@ import type { Action } from '../schema/types.js';
 export interface RequestSpec {
   action: Action;
   request: string;
+  /** restore only: `<box>[@<generation>]` whose image to restore. */
+  source?: string;
+  /** restore only: override the disk identity gate (another serial, another box's image). */
+  force?: boolean;
 }
 
 /**
@@ -18,12 +22,18 @@ export function newRequestId(action: Action, now: Date = new Date()): string {
 
 /**
  * Set `action` and `request` in a box file's YAML text, keeping its comments, key order
- * and layout. Keys that were missing are added at the end.
+ * and layout. Keys that were missing are added at the end. A request states all of itself:
+ * `source` and `force` are set when asked for and removed otherwise, so a restore never
+ * inherits a golden image or a force from an earlier request.
  */
 export function editBoxFile(text: string, spec: RequestSpec): string {
   const doc = parseDocument(text);
   doc.set('action', spec.action);
   doc.set('request', spec.request);
+  if (spec.source) doc.set('source', spec.source);
+  else doc.delete('source');
+  if (spec.force) doc.set('force', true);
+  else doc.delete('force');
   return doc.toString();
 }
 
@@ -33,9 +43,15 @@ export function editBoxFile(text: string, spec: RequestSpec): string {
  */
 export function requestCommitMessage(boxes: string[], spec: RequestSpec, options: { reason?: string; selector?: string } = {}): string {
   const what = boxes.length === 1 ? `${boxes[0]}: ${spec.action}` : `${spec.action} ${boxes.length} boxes${options.selector ? ` with ${options.selector}` : `: ${boxes.join(', ')}`}`;
-  let subject = `${what} (request ${spec.request})`;
+  let subject = `${what}${spec.source ? ` from ${spec.source}` : ''}${spec.force ? ' (force)' : ''} (request ${spec.request})`;
   if (subject.length > 100) subject = `${spec.action} ${boxes.length} boxes (request ${spec.request})`;
   const body = options.reason?.trim();
-  const trailers = [`Tbx-Request: ${spec.request}`, `Tbx-Action: ${spec.action}`, ...boxes.map((b) => `Tbx-Box: ${b}`)];
+  const trailers = [
+    `Tbx-Request: ${spec.request}`,
+    `Tbx-Action: ${spec.action}`,
+    ...(spec.source ? [`Tbx-Source: ${spec.source}`] : []),
+    ...(spec.force ? ['Tbx-Force: true'] : []),
+    ...boxes.map((b) => `Tbx-Box: ${b}`),
+  ];
   return [subject, '', ...(body ? [body, ''] : []), trailers.join('\n'), ''].join('\n');
 }

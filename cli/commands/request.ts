@@ -16,7 +16,8 @@ export function register(program: Command): void {
     .argument('[boxes-and-action...]', `box names, then the action: ${ACTIONS.filter((a) => a !== 'none').join(', ')} or none`)
     .option('-l, --selector <selector>', 'act on every box whose labels match, e.g. rack=b3 or os in (linux),rack!=c1')
     .option('--reason <text>', 'why: goes into the commit body and the pull request')
-    .option('--source <box>', 'restore from another box\'s image (not supported yet; refused)')
+    .option('--source <box[@generation]>', "restore only: restore from this box's image (a golden image), optionally an older generation; needs --force for another box")
+    .option('--force', 'restore only: restore even onto a disk with another serial than the image was taken from, or from another box (never onto a smaller disk)')
     .option('-C, --checkout <dir>', 'fleet checkout (a git work tree)', '.')
     .option('--base <rev>', 'commit the branch starts from', 'HEAD')
     .option('--request-id <id>', 'use this request id instead of a fresh one')
@@ -34,11 +35,14 @@ Examples:
   tbx request tb-linux-01 restore --reason "kernel panic test broke the root fs"
   tbx request -l rack=b3 backup-again --reason "before the firmware update" --push
   tbx request tb-linux-01 tb-linux-02 refresh-info -C ~/fleet
+  tbx request tb-linux-07 restore --source tb-golden --force --reason "reimage from the golden box"
   tbx request tb-win-01 none          # end a rescue: the box boots its disk again`,
     )
     .action(async (args: string[], opts: Record<string, unknown>) => {
       const { boxes: named, action } = splitArgs(args);
-      if (opts.source) throw new UsageError('--source is not supported yet: a box can only be restored from its own images');
+      if ((opts.source || opts.force) && action !== 'restore') throw new UsageError(`--source and --force only apply to restore, not ${action}`);
+      const source = typeof opts.source === 'string' ? opts.source : undefined;
+      const force = opts.force === true;
       const dir = String(opts.checkout);
       const base = String(opts.base);
       const all = await boxesAt(dir, base);
@@ -49,14 +53,14 @@ Examples:
       const rows: string[][] = [];
       for (const b of chosen) {
         const path = `testboxes/${b.box.name}.yaml`;
-        files[path] = editBoxFile(b.text, { action, request });
+        files[path] = editBoxFile(b.text, { action, request, ...(source ? { source } : {}), ...(force ? { force } : {}) });
         const check = parseFleetFile<Testbox>(path, Buffer.from(files[path]!), 'Testbox');
         if (!check.value) throw new ValidationError(check.diagnostics);
         rows.push([b.box.name, b.box.ip, `${b.box.action} -> ${action}`, b.box.suspend ? 'suspended: tbx leaves it alone until suspend is false' : '']);
       }
       const branch = typeof opts.branchName === 'string' ? opts.branchName : `tbx/${request}`;
       const names = chosen.map((b) => b.box.name);
-      const message = requestCommitMessage(names, { action, request }, { ...(typeof opts.reason === 'string' ? { reason: opts.reason } : {}), ...(selector ? { selector } : {}) });
+      const message = requestCommitMessage(names, { action, request, ...(source ? { source } : {}), ...(force ? { force } : {}) }, { ...(typeof opts.reason === 'string' ? { reason: opts.reason } : {}), ...(selector ? { selector } : {}) });
       const commit = await commitToBranch({ dir, base, branch, files, message });
       const out = (s: string) => process.stdout.write(`${s}\n`);
       out(`Request ${request}: ${action} for ${names.length} box(es)`);

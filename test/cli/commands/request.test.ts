@@ -72,3 +72,23 @@ test('request none -> ends a request; the file validates', async (t) => {
   assert.equal(doc.action, 'none');
   assert.equal((await readFile(join(repo.work, 'testboxes', 'tb-c.yaml'), 'utf8')).includes('end-1'), false);
 });
+
+test('request restore --source --force -> both in the file and the trailers; a later plain request drops them', async (t) => {
+  const repo = await fleet(t);
+  const r = await runTbx(['request', 'tb-a', 'restore', '--source', 'tb-c@2', '--force', '--request-id', 'gold-1', '-C', repo.work]);
+  assert.equal(r.exitCode, 0, r.all);
+  const doc = parse(await git(repo.work, ['show', 'tbx/gold-1:testboxes/tb-a.yaml'])) as Record<string, unknown>;
+  assert.deepEqual([doc.action, doc.source, doc.force], ['restore', 'tb-c@2', true]);
+  const msg = await git(repo.work, ['log', '-1', '--format=%B', 'tbx/gold-1']);
+  assert.match(msg, /^tb-a: restore from tb-c@2 \(force\) \(request gold-1\)\n/);
+  assert.match(msg, /Tbx-Source: tb-c@2\nTbx-Force: true\n/);
+
+  const again = await runTbx(['request', 'tb-a', 'restore', '--request-id', 'own-1', '--base', 'tbx/gold-1', '-C', repo.work]);
+  assert.equal(again.exitCode, 0, again.all);
+  const plain = parse(await git(repo.work, ['show', 'tbx/own-1:testboxes/tb-a.yaml'])) as Record<string, unknown>;
+  assert.deepEqual([plain.action, plain.source, plain.force], ['restore', undefined, undefined], 'a new request never inherits a golden image or force');
+
+  const wrong = await runTbx(['request', 'tb-a', 'backup', '--force', '-C', repo.work]);
+  assert.equal(wrong.exitCode, 1);
+  assert.match(wrong.stderr, /--source and --force only apply to restore, not backup/);
+});
