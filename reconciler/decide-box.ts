@@ -87,7 +87,9 @@ export function decideBox(input: BoxInputs): Draft {
   if (terminal) return removeConfig('stalled', terminal);
   if (box.action !== 'rescue' && state.stalled) {
     const s = state.status!;
-    const message = `${s.attempt} of ${site.policy.maxAttempts} attempts of ${box.action} failed${s.message ? `; last: ${s.message}` : ''}`;
+    const message = s.phase === 'Running'
+      ? `attempt ${s.attempt} of ${box.action} started after ${s.attempt - 1} attempt(s) that never finished (the box crashed, lost power or was reset mid-action); policy.maxAttempts is ${site.policy.maxAttempts}`
+      : `${s.attempt} of ${site.policy.maxAttempts} attempts of ${box.action} failed${s.message ? `; last: ${s.message}` : ''}`;
     plan.changes.push(addCondition(box, input.note, { type: 'Stalled', reason: 'MaxAttempts', message, at: s.finishedAt ?? s.startedAt }));
     return removeConfig('stalled', `Stalled: ${message}; the box boots its disk until a new request id is set`);
   }

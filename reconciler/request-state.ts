@@ -8,7 +8,11 @@ export interface RequestState {
   forward?: TestboxStatus;
   /** The request Succeeded. */
   done: boolean;
-  /** The request failed `maxAttempts` times and must not be retried. */
+  /**
+   * The request must not be retried: it failed `maxAttempts` times, or the box has started
+   * more attempts than that without finishing the earlier ones (it crashed or lost power
+   * mid-action, over and over: the boot-loop breaker).
+   */
   stalled: boolean;
 }
 
@@ -42,6 +46,8 @@ export function requestState(box: Testbox, git: TestboxStatus | undefined, spool
   if (!status) return state;
   state.status = status;
   state.done = status.phase === 'Succeeded';
-  state.stalled = status.phase === 'Failed' && status.attempt >= maxAttempts;
+  // An attempt that reported Running and never finished ended badly too: attempt N+1 only
+  // starts after attempt N, so Running past maxAttempts means maxAttempts attempts are spent.
+  state.stalled = (status.phase === 'Failed' && status.attempt >= maxAttempts) || (status.phase === 'Running' && status.attempt > maxAttempts);
   return state;
 }
