@@ -33,6 +33,7 @@ export function kernelIpOf(tokens: string[]): string | undefined {
  * code 15. Also returns tbx's `testbox-request=`, `testbox-name=` and imaging tokens.
  */
 export function parseBootArgs(tokens: string[]): BootArgs {
+  refuseDuplicates(tokens);
   const args = parseTestboxArgs(tokens);
   if (args.action === undefined) {
     throw new AgentFailure(EXIT.noAction, 'No action given.  Expected testbox-action-backup, testbox-action-backup-again, testbox-action-restore, testbox-action-refresh-info, or testbox-action-rescue on the kernel command line.');
@@ -49,4 +50,20 @@ export function parseBootArgs(tokens: string[]): BootArgs {
     ...(kernelIp ? { kernelIp } : {}),
     imaging: parseImagingArgs(tokens),
   };
+}
+
+/**
+ * Each testbox-* token decides what lands on a disk, so one that appears twice (a hand-edited
+ * config, or extraArgs that slipped past validation) is refused (code 15), never resolved by
+ * taking the first or the last.
+ */
+function refuseDuplicates(tokens: string[]): void {
+  const seen = new Map<string, string>();
+  for (const t of tokens) {
+    if (!t.startsWith('testbox-')) continue;
+    const key = t.startsWith('testbox-action-') ? 'testbox-action-' : t.split('=', 1)[0]!;
+    const first = seen.get(key);
+    if (first !== undefined) throw new AgentFailure(EXIT.badAction, `Invalid kernel command line: '${first}' and '${t}' both set ${key}; refusing to guess which one the request meant`);
+    seen.set(key, t);
+  }
 }

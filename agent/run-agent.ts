@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import { removeFile } from '../lib/atomic-write.js';
 import { describeError } from '../lib/errors.js';
 import { hexIp } from '../lib/hex-ip.js';
+import { redact } from '../lib/redact.js';
 import type { Logger } from '../lib/logger.js';
 import { ensureDirUnder } from '../lib/safe-path.js';
 import type { ImageStore } from '../imaging/store.js';
@@ -85,7 +86,7 @@ export async function runAgent(o: AgentOptions): Promise<number> {
     const pxePath = join(o.tftpRoot, 'pxelinux.cfg', hex);
     const pxe = await readFile(pxePath, 'utf8').catch(() => null);
     if (pxe === null) throw new AgentFailure(EXIT.noPxeConfig, `No pxelinux.cfg file found (${pxePath}) - wrong IP?`);
-    seedLog.info(`/proc/cmdline: ${tokens.join(' ')}`);
+    seedLog.info(`/proc/cmdline: ${redact(tokens.join(' '))}`);
     s.boot = parseBootArgs(tokens);
     refuseStaleBoot(s.boot, pxe, hex);
     const action = s.boot.action;

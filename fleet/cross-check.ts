@@ -3,6 +3,7 @@ import type { Diagnostic } from '../lib/errors.js';
 import type { Site, Testbox, TestboxNote, TestboxStatus } from '../schema/types.js';
 import { unfillable } from '../power/placeholders.js';
 import { effectivePower } from '../power/resolve.js';
+import { extraArgProblem } from './extra-args.js';
 import { windowProblem } from './windows.js';
 import type { ParsedFile } from './parse-file.js';
 
@@ -25,11 +26,12 @@ export interface CheckedFleet {
 /**
  * The rules no single schema can express: `name` equals the file name, IPs and names are
  * unique, a box does not take the storage server's or gateway's address, a restore `source`
- * names an existing box, and status and note files belong to a box of the same name.
+ * names an existing box, status and note files belong to a box of the same name, and
+ * `boot.extraArgs` neither overrides tbx's own tokens nor carries a password.
  */
 export function checkFleet(files: FleetFiles): CheckedFleet {
   const out: Diagnostic[] = [];
-  const err = (f: ParsedFile<unknown>, key: string, message: string, rule: string, severity: Diagnostic['severity'] = 'error') => {
+  const err = (f: ParsedFile<unknown>, key: string | (string | number)[], message: string, rule: string, severity: Diagnostic['severity'] = 'error') => {
     const p = f.position(key);
     out.push({ file: f.file, line: p.line, col: p.col, message, rule, severity });
   };
@@ -72,6 +74,10 @@ export function checkFleet(files: FleetFiles): CheckedFleet {
     }
     if (ok && f.value) boxes.push(f.value);
   }
+  (site?.boot.extraArgs ?? []).forEach((token, i) => {
+    const problem = extraArgProblem(token);
+    if (problem) err(files.site!, ['boot', 'extraArgs', i], problem, 'reserved-arg');
+  });
   if (site?.power?.check && site.power.checkCommand) err(files.site!, 'power', 'power: set checkCommand or check, not both', 'power');
   for (const w of site?.policy.windows ?? []) {
     const problem = windowProblem(w, site!.policy.timezone);

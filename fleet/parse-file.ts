@@ -13,8 +13,8 @@ export interface ParsedFile<T> {
   /** The document as parsed, even when it failed the schema (for cross-file checks); undefined on YAML errors. */
   raw: Record<string, unknown> | undefined;
   diagnostics: Diagnostic[];
-  /** Line and column of a top-level key, for cross-file diagnostics. */
-  position(key: string): { line: number; col: number };
+  /** Line and column of a top-level key, or of the item a path names, for cross-file diagnostics. */
+  position(key: string | (string | number)[]): { line: number; col: number };
 }
 
 /**
@@ -36,7 +36,7 @@ export function parseFleetFile<T>(file: string, bytes: Uint8Array, kind: Kind): 
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
   const at = (offset: number) => lineCounter.linePos(offset);
-  const position = (key: string) => locateKey(doc, [key], at);
+  const position = (key: string | (string | number)[]) => locateKey(doc, typeof key === 'string' ? [key] : key, at);
   if (doc.errors.length > 0) {
     return {
       file,

@@ -49,6 +49,10 @@ describe('readDesired', () => {
     { name: 'partition instead of a disk -> refused', files: { 'testboxes/a.yaml': box('a', '10.0.0.5', { disks: ['sda1'] }) }, file: 'testboxes/a.yaml', line: 6, match: /disks\.0/ },
     { name: 'binary junk -> refused before parsing', files: { 'testboxes/a.yaml': 'apiVersion: tbx/v1\n\u0000\u0001' }, file: 'testboxes/a.yaml', line: 1, match: /binary/ },
     { name: 'a .yml file -> layout error, not silently ignored', files: { 'testboxes/a.yml': box('a', '10.0.0.5') }, file: 'testboxes/a.yml', line: 1, match: /only <name>.yaml/ },
+    { name: 'extraArgs overriding the action -> error on that item (a request must not be rewritten for every box)', files: { 'fleet.yaml': 'apiVersion: tbx/v1\nkind: Site\nboot:\n  nfsServer: 10.165.98.101\n  ipConfig: dhcp\n  extraArgs:\n    - console=ttyS0\n    - testbox-action-restore\n' }, file: 'fleet.yaml', line: 8, match: /'testbox-action-restore' is not allowed: testbox-\* tokens are written by tbx/ },
+    { name: 'extraArgs forcing restores past the identity gate -> error on that item', files: { 'fleet.yaml': 'apiVersion: tbx/v1\nkind: Site\nboot:\n  nfsServer: 10.165.98.101\n  ipConfig: dhcp\n  extraArgs:\n    - console=ttyS0\n    - testbox-force=1\n' }, file: 'fleet.yaml', line: 8, match: /'testbox-force=1' is not allowed/ },
+    { name: 'extraArgs replacing the ip= tbx writes -> error on that item', files: { 'fleet.yaml': 'apiVersion: tbx/v1\nkind: Site\nboot:\n  nfsServer: 10.165.98.101\n  ipConfig: dhcp\n  extraArgs:\n    - console=ttyS0\n    - ip=dhcp\n' }, file: 'fleet.yaml', line: 8, match: /'ip=dhcp' is not allowed: tbx writes this token itself/ },
+    { name: 'extraArgs with a password in a URL -> error, the password not echoed', files: { 'fleet.yaml': 'apiVersion: tbx/v1\nkind: Site\nboot:\n  nfsServer: 10.165.98.101\n  ipConfig: dhcp\n  extraArgs:\n    - console=ttyS0\n    - tbx.fleet=https://ci:hunter2@git.lab/fleet.git\n' }, file: 'fleet.yaml', line: 8, match: /'tbx.fleet=https:\/\/\*\*\*@git.lab\/fleet.git' carries a password or token; PXE files are readable/ },
     { name: 'wrong kind in testboxes/', files: { 'testboxes/a.yaml': { ...box('a', '10.0.0.5'), kind: 'Site' } }, file: 'testboxes/a.yaml', line: 2, match: /kind: must be "Testbox"/ },
   ];
   for (const c of cases) {
@@ -59,6 +63,7 @@ describe('readDesired', () => {
       const hit = d.diagnostics.find((x) => x.file === c.file && c.match.test(x.message));
       assert.ok(hit, `no diagnostic matching ${c.match} for ${c.file}; got ${JSON.stringify(d.diagnostics)}`);
       assert.equal(hit.line, c.line, `line of ${JSON.stringify(hit)}`);
+      assert.ok(!JSON.stringify(d.diagnostics).includes('hunter2'), 'no diagnostic repeats a password');
       assert.ok(hit.col >= 1);
     });
   }
