@@ -29,8 +29,11 @@ async function lastChanges(dir: string): Promise<Map<string, { sha: string; auth
 /**
  * Check the checkout's history against the trust rules, as diagnostics (any error makes the
  * revision unusable, like a schema error):
- * - an agent may only change its own `status/<name>.yaml`: the last change to every other
- *   file must not come from an agent commit (a box must not request a restore of another);
+ * - an agent may only change its own `status/<name>.yaml`: the last change to (or deletion
+ *   of) every other file must not come from an agent commit (a box must not request a
+ *   restore of another, nor end another box's Stalled or Timeout note). Agents are known by
+ *   their commit author, which a box controls: against a box that forges a human author,
+ *   only `allowedSigners` protects the desired state;
  * - with `protectedBranch`, HEAD must be reachable from `origin/<branch>`;
  * - with `allowedSigners`, every first-parent commit that changed fleet.yaml or testboxes/
  *   must carry a good signature from an allowed key (a merge commit vouches for its PR).
@@ -42,8 +45,10 @@ export async function checkTrust(dir: string, policy: TrustPolicy): Promise<Diag
   const present = new Set((await git.raw(['ls-files', 'fleet.yaml', 'testboxes', 'status', 'notes'])).split('\n').filter(Boolean));
   for (const [file, { sha, author }] of await lastChanges(dir)) {
     const agent = AGENT.exec(author)?.[1];
-    if (!agent || !present.has(file) || file === `status/${agent}.yaml`) continue;
-    diag(file, `last changed by commit ${sha.slice(0, 12)} from the agent of ${agent}, which may only change status/${agent}.yaml; refusing this revision (revert that commit)`, 'agent-scope');
+    if (!agent || file === `status/${agent}.yaml`) continue;
+    // A deletion is a change too: dropping notes/<box>.yaml would restart a Stalled request.
+    const how = present.has(file) ? 'last changed' : 'deleted';
+    diag(file, `${how} by commit ${sha.slice(0, 12)} from the agent of ${agent}, which may only change status/${agent}.yaml; refusing this revision (revert that commit)`, 'agent-scope');
   }
   if (policy.protectedBranch) {
     const onBranch = await gitSucceeds(dir, ['merge-base', '--is-ancestor', 'HEAD', `refs/remotes/origin/${policy.protectedBranch}`]);

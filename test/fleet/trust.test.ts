@@ -43,6 +43,17 @@ describe('who may ask', () => {
     assert.match(r.stderr, /status\/tb-a\.yaml:1:1: error: .*agent of tb-b/);
   });
 
+  test("an agent's commit deleting another box's note (ending its Stalled request) -> refused and reported", async (t) => {
+    const w = await world(t);
+    const note = { apiVersion: 'tbx/v1', kind: 'TestboxNote', name: 'tb-a', request: 'r1', conditions: [{ type: 'Stalled', reason: 'MaxAttempts', message: '3 of 3 attempts failed', at: '2026-11-24T10:00:00Z' }] };
+    await w.repo.commit({ 'notes/tb-a.yaml': note }, 'tb-a: restore Stalled (request r1)', { name: 'tbx reconciler', email: 'tbx-reconciler@localhost' });
+    assert.equal((await runTbx(['reconcile'], w.env)).exitCode, 0);
+    const evil = await w.repo.commit({ 'notes/tb-a.yaml': null }, 'tb-b: backup Succeeded (request x)', AGENT_B);
+    const r = await runTbx(['reconcile'], w.env);
+    assert.equal(r.exitCode, 1, r.all);
+    assert.match(r.stderr, new RegExp(`notes/tb-a\\.yaml:1:1: error: deleted by commit ${evil.slice(0, 12)} from the agent of tb-b`));
+  });
+
   test('--protected-branch: a revision not yet in main is refused; once merged it is acted on', async (t) => {
     const w = await world(t);
     await git(w.repo.work, ['push', '--quiet', 'origin', 'main:deploy']);
