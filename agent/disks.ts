@@ -1,12 +1,18 @@
-import { lstat, readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DiskTarget } from '../imaging/store.js';
 import { BOX_FILES } from '../share/layout.js';
 import { AgentFailure, EXIT } from './exit-codes.js';
 import type { SeedLog } from './seed-log.js';
 
-/** Whole-disk names the agent accepts: the seed's sd* and hd* disks, plus NVMe namespaces and virtio. */
-const DEVICE = /^(sd[a-z]{1,2}|hd[a-z]|vd[a-z]{1,2}|xvd[a-z]{1,2}|nvme\d{1,3}n\d{1,3})$/;
+/** Whole-disk names the agent accepts (the schema's pattern): the seed's sd* and hd*, NVMe, virtio, Xen and MMC. */
+const DEVICE = /^(sd[a-z]{1,2}|hd[a-z]|vd[a-z]{1,2}|xvd[a-z]{1,2}|nvme\d{1,3}n\d{1,3}|mmcblk\d{1,3})$/;
+
+/** Disks found in /sys/block but acted on only when listed: SD cards and eMMC. */
+const LISTED_ONLY = /^mmcblk/;
+
+/** A /sys/block entry whose device sits behind a USB controller (its sysfs path has a usbN node). */
+const USB_PATH = /\/usb\d+\//;
 
 /** Where the agent looks for disks; tests point these at plain directories. */
 export interface DiskPaths {
@@ -16,9 +22,10 @@ export interface DiskPaths {
 
 /**
  * The disks to act on (seed step 8): the names in `<ip>/disk-devices.lst` when it exists
- * (empty: code 17), else every `/sys/block` entry that is a whole sd/hd/nvme/vd disk and not
- * removable (none: code 17). A name that is not a plain device name is refused, never
- * resolved as a path.
+ * (empty: code 17), else every `/sys/block` entry that is a whole sd/hd/nvme/vd disk, not
+ * removable, not on USB and not an SD/eMMC card (none: code 17): a restore must never land
+ * on a stick someone left plugged in. A name that is not a plain device name is refused,
+ * never resolved as a path.
  */
 export async function listDisks(boxDir: string, paths: DiskPaths, log: SeedLog): Promise<string[]> {
   const listed = await readFile(join(boxDir, BOX_FILES.diskList), 'utf8').catch(() => null);
@@ -36,8 +43,9 @@ export async function listDisks(boxDir: string, paths: DiskPaths, log: SeedLog):
       log.info(`Ignoring /sys/block/${name}`);
       continue;
     }
-    if ((await readFile(join(paths.sysBlock, name, 'removable'), 'utf8').catch(() => '0')).trim() === '1') {
-      log.info(`Ignoring /sys/block/${name}: removable (list it in disks: to include it)`);
+    const why = await notByDefault(paths.sysBlock, name);
+    if (why) {
+      log.info(`Ignoring /sys/block/${name}: ${why} (list it in disks: to include it)`);
       continue;
     }
     names.push(name);
@@ -45,6 +53,15 @@ export async function listDisks(boxDir: string, paths: DiskPaths, log: SeedLog):
   if (names.length === 0) throw new AgentFailure(EXIT.noDisks, 'No block devices found via /sys/block.');
   log.info(`/sys/block: MY_BLOCK_DEVS=${names.join(' ')}`);
   return names;
+}
+
+/** Why a disk found in /sys/block is skipped unless listed, or undefined when it is a fixed disk. */
+async function notByDefault(sysBlock: string, name: string): Promise<string | undefined> {
+  if (LISTED_ONLY.test(name)) return 'SD/eMMC card';
+  if ((await readFile(join(sysBlock, name, 'removable'), 'utf8').catch(() => '0')).trim() === '1') return 'removable';
+  const where = await realpath(join(sysBlock, name)).catch(() => '');
+  if (USB_PATH.test(where)) return 'USB disk';
+  return undefined;
 }
 
 /**
