@@ -54,6 +54,7 @@ export async function openFleet(spec: string, options: OpenOptions): Promise<Fle
     const branch = (await git.revparse(['--abbrev-ref', 'HEAD']).catch(() => '')) || null;
     return { dir: local, revision, branch, inPlace: true, display };
   }
+  if (local && options.mode === 'sync' && isDirectory(local) && !isBareRepo(local) && existsSync(join(local, '.git'))) await refuseWorkTree(local, display);
   const url = local ?? spec;
   const dir = cloneDirFor(options.stateDir, url, options.shallow === true);
   await mkdir(options.stateDir, { recursive: true });
@@ -122,6 +123,17 @@ export async function defaultBranch(dir: string): Promise<string> {
   const current = await git.raw(['symbolic-ref', '--quiet', '--short', 'HEAD']).catch(() => '');
   if (current.trim()) return current.trim();
   throw new UsageError('cannot tell the fleet repo\'s default branch; pass --branch');
+}
+
+/**
+ * A command that commits (reconcile forwarding statuses and notes, the agent, doctor's push
+ * check) pushes back to the repo it was given, and git refuses pushes into the branch a work
+ * tree has checked out: say so before the first pass rather than fail on every pass after it.
+ */
+async function refuseWorkTree(dir: string, display: string): Promise<never> {
+  const origin = (await gitAt(dir).remote(['get-url', 'origin']).catch(() => '')) || '';
+  const hint = origin.trim() ? `the repo it was cloned from: --fleet ${redact(origin.trim())}` : 'a bare repo or the URL of the fleet repo';
+  throw new UsageError(`${display} is a working checkout; this command keeps its own clone and pushes results back to the repo it names, which git refuses for a checked-out branch. Point it at ${hint}`);
 }
 
 function isDirectory(p: string): boolean {

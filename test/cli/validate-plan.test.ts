@@ -61,6 +61,18 @@ describe('tbx plan exit codes (terraform -detailed-exitcode)', () => {
     assert.match(r.stdout, /a +10\.0\.0\.5 +backup +pr-1 +create/);
   });
 
+  test('reconcile of a local checkout -> exit 1 before any write, naming the repo it was cloned from', async (t) => {
+    const root = await tempDir(t);
+    const repo = await makeFleetRepo(root, { 'fleet.yaml': seedSite(), 'testboxes/a.yaml': box('a', '10.0.0.5', { action: 'backup', request: 'r1' }) });
+    const shares = await makeShares(root, { withDefault: true });
+    const r = await runTbx(['reconcile', '--fleet', repo.work, '--tftp', shares.tftp, '--backup', shares.backup, '--state-dir', shares.state]);
+    assert.equal(r.exitCode, 1, r.all);
+    assert.match(r.stderr, new RegExp(`is a working checkout; .* Point it at the repo it was cloned from: --fleet ${repo.bare.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.deepEqual(await import('node:fs/promises').then((fs) => fs.readdir(shares.cfg)), ['default']);
+    const ok = await runTbx(['reconcile', '--fleet', repo.bare, '--tftp', shares.tftp, '--backup', shares.backup, '--state-dir', shares.state]);
+    assert.equal(ok.exitCode, 0, ok.all);
+  });
+
   test('missing --tftp says which flag and variable', async () => {
     const r = await runTbx(['plan', '--fleet', '/nonexistent']);
     assert.equal(r.exitCode, 1);
