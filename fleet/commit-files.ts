@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { firstLine, GitError } from '../lib/errors.js';
+import { GitError, gitFailure } from '../lib/errors.js';
 import { redact } from '../lib/redact.js';
 import { gitAt } from './git.js';
 import { defaultBranch, withCloneLock } from './source.js';
@@ -75,7 +75,7 @@ async function commitOnce(target: PushTarget, changes: FileChange[], message: st
     const branch = target.branch ?? (await defaultBranch(dir));
     await gitAt(dir).fetch(['--no-tags', ...(target.shallow ? ['--depth', '1'] : []), 'origin', `+refs/heads/${branch}:${PUSH_BASE}`]);
   } catch (err) {
-    throw new GitError(`cannot fetch fleet repo ${display}: ${redact(firstLine(err))}`, { cause: err });
+    throw gitFailure(`cannot fetch fleet repo ${display}`, err);
   }
   const branch = target.branch ?? (await defaultBranch(dir));
   const base = (await gitAt(dir).revparse([PUSH_BASE])).trim();
@@ -101,7 +101,7 @@ async function commitOnce(target: PushTarget, changes: FileChange[], message: st
       return { commit };
     } catch (err) {
       if (isRaceRejection(err)) return { raced: true, err };
-      throw new GitError(`cannot push to ${display}: ${redact(firstLine(err))}`, { cause: err });
+      throw gitFailure(`cannot push to ${display}`, err);
     }
   } finally {
     await rm(index, { force: true });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { firstLine, GitError, UsageError } from '../lib/errors.js';
+import { gitFailure, UsageError } from '../lib/errors.js';
 import { acquireLock } from '../lib/lock.js';
 import { redact } from '../lib/redact.js';
 import { gitAt } from './git.js';
@@ -111,7 +111,7 @@ export async function syncClone(dir: string, url: string, wanted: string | undef
     return branch;
   } catch (err) {
     if (fresh) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-    throw new GitError(`cannot fetch fleet repo ${display}: ${redact(firstLine(err))}`, { cause: err });
+    throw gitFailure(`cannot fetch fleet repo ${display}`, err);
   }
 }
 

@@ -45,11 +45,31 @@ export class UsageError extends TbxError {}
 /** A share (TFTP or backup) is missing, unmounted or lacks its marker. */
 export class ShareError extends TbxError {}
 
-/** Talking to the fleet repository failed (clone, fetch, push). Usually transient. */
+/** Talking to the fleet repository failed (clone, fetch, push); see {@link gitFailure}. */
 export class GitError extends TbxError {
   constructor(message: string, options: { next?: Next; cause?: unknown } = {}) {
     super(message, { next: 'waiting', ...options });
   }
+}
+
+/** git failures no retry can fix, with what the admin should do. Anything else is treated as the network. */
+const PERMANENT_GIT: { test: RegExp; hint: string }[] = [
+  { test: /couldn't find remote ref|Remote branch \S+ not found/i, hint: 'that branch does not exist in the fleet repo; pass --branch (or TBX_BRANCH) with one that does' },
+  { test: /repository '.*' (does not exist|not found)|does not appear to be a git repository|repository not exported/i, hint: 'there is no git repository at that address; check --fleet (or TBX_FLEET)' },
+  { test: /Authentication failed|Permission denied \(|could not read (Username|Password)|returned error: 40[13]/i, hint: 'the fleet repo refused the credentials' },
+  { test: /hook declined|protected branch/i, hint: 'the server refused the push (branch protection or a hook); let tbx push to this branch' },
+];
+
+/**
+ * A {@link GitError} for `doing` (e.g. "cannot fetch fleet repo x") that failed with `err`:
+ * `stalled`, with a hint, when git's message says retrying cannot help (no such branch or
+ * repository, refused credentials or push), else `waiting` (a network problem).
+ */
+export function gitFailure(doing: string, err: unknown): GitError {
+  const full = err instanceof Error ? err.message : String(err);
+  const permanent = PERMANENT_GIT.find((p) => p.test.test(full));
+  const text = `${doing}: ${redact(firstLine(err))}${permanent ? `; ${permanent.hint}` : ''}`;
+  return new GitError(text, { cause: err, next: permanent ? 'stalled' : 'waiting' });
 }
 
 /** Another reconcile pass holds the lock. */
