@@ -12,6 +12,8 @@ export interface LockOptions {
   waitMs: number;
   /** A holder that stopped refreshing for this long is presumed dead (another host, or a hung process). */
   staleMs: number;
+  /** Called once, when the lock is first found held and there is time to wait: who holds it, if recorded. */
+  onBusy?: (holder: { host: string; pid: number } | undefined) => void;
 }
 
 interface Owner {
@@ -31,6 +33,7 @@ const ownerFile = (lockPath: string) => `${lockPath}.owner`;
  */
 export async function acquireLock(target: string, options: LockOptions): Promise<() => Promise<void>> {
   const deadline = Date.now() + options.waitMs;
+  let told = false;
   for (;;) {
     await breakIfDead(options.lockPath);
     try {
@@ -49,6 +52,11 @@ export async function acquireLock(target: string, options: LockOptions): Promise
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
       if (Date.now() >= deadline) throw new LockBusyError(`${options.lockPath} is held by another process`, err);
+      if (!told) {
+        told = true;
+        const o = await readOwner(options.lockPath);
+        options.onBusy?.(o ? { host: o.host, pid: o.pid } : undefined);
+      }
       await new Promise((r) => setTimeout(r, 100 + Math.floor(Math.random() * 150)));
     }
   }

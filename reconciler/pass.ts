@@ -67,7 +67,10 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
     if (!options.dryRun) {
       await assertTftpShare(options.tftpRoot);
       try {
-        release = await acquirePassLock(options.tftpRoot, options.lockWaitMs ?? 30_000);
+        const waitMs = options.lockWaitMs ?? 30_000;
+        release = await acquirePassLock(options.tftpRoot, waitMs, undefined, (holder) =>
+          log.info({ holder }, `another pass holds the lock${holder ? ` (pid ${holder.pid} on ${holder.host})` : ''}; waiting up to ${Math.round(waitMs / 1000)} s`),
+        );
       } catch (err) {
         if (err instanceof LockBusyError) return finish({ outcome: 'busy', revision: null, diagnostics: [] });
         throw err;

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { acquirePassLock } from '../../reconciler/lock.js';
+import { execa } from 'execa';
+import { packageRoot, tbxBin } from '../../lib/package-root.js';
+import { acquirePassLock, LOCK_NAME } from '../../reconciler/lock.js';
 import { runTbx } from '../helpers/cli.js';
 import { box, makeFleetRepo, seedSite } from '../helpers/fleet-repo.js';
 import { makeShares } from '../helpers/shares.js';
@@ -79,6 +81,21 @@ describe('tbx reconcile (real git, real shares)', () => {
     }
     assert.equal((await runTbx(['reconcile'], env)).exitCode, 0);
     assert.ok((await readdir(shares.cfg)).includes('0A00000A'));
+  });
+
+  test('two passes never overlap: a pass that finds the lock held says for whom, waits, then runs once it is free', { timeout: 90_000 }, async (t) => {
+    const { shares, env } = await site(t, { 'testboxes/tb-a.yaml': box('tb-a', '10.0.0.10', { action: 'backup', request: 'r1' }) });
+    const holder = execa(process.execPath, [join(packageRoot(), 'test', 'fixtures', 'hold-lock.mjs'), shares.tftp, join(shares.tftp, LOCK_NAME)], { reject: false });
+    t.after(() => holder.kill('SIGKILL'));
+    await new Promise<void>((resolve) => holder.stdout!.on('data', (d: Buffer) => /held/.test(String(d)) && resolve()));
+    const second = execa(process.execPath, [tbxBin(), 'reconcile', '--lock-wait', '120', '--log-level', 'info'], { env: { TBX_LOG_FORMAT: 'json', TBX_CONFIG: '', ...env }, reject: false, all: true });
+    await new Promise<void>((resolve) => second.all!.on('data', (d: Buffer) => /another pass holds the lock \(pid \d+ on [^)]+\); waiting up to 120 s/.test(String(d)) && resolve()));
+    assert.deepEqual(await readdir(shares.cfg), [], 'nothing written while waiting');
+    holder.kill('SIGKILL');
+    const r = await second;
+    assert.equal(r.exitCode, 0, r.all);
+    assert.match(r.all, /pass complete/);
+    assert.ok((await readdir(shares.cfg)).includes('0A00000A'), 'the waiting pass ran once the lock was free');
   });
 
   test('a box removed from the repo -> its config is deleted, a foreign neighbour survives', async (t) => {
