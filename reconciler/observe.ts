@@ -11,6 +11,7 @@ import { BOX_FILES, boxDir } from '../share/layout.js';
 import { readSpooledStatus } from '../share/spool.js';
 import type { CheckResult } from '../power/check.js';
 import type { TestboxStatus } from '../schema/types.js';
+import { shadowWarnings } from './shadowing.js';
 
 /** A hex-IP file found in `pxelinux.cfg/`. */
 export interface ObservedPxe {
@@ -69,7 +70,8 @@ export function fingerprint(content: string | Uint8Array): string {
 
 /**
  * Read the TFTP tree and backup share for the given box IPs: every hex-IP file in
- * `pxelinux.cfg/` (with its owner), and per box its images, spooled status and disk list.
+ * `pxelinux.cfg/` (with its owner), files that shadow them (warnings), and per box its
+ * images, spooled status and disk list.
  */
 export async function observe(ips: string[], options: ObserveOptions): Promise<Observed> {
   const cfgDir = join(options.tftpRoot, 'pxelinux.cfg');
@@ -77,7 +79,8 @@ export async function observe(ips: string[], options: ObserveOptions): Promise<O
   let hasDefault = false;
   let defaultOwned = false;
   const leftovers: string[] = [];
-  for (const name of await readdir(cfgDir).catch(() => [] as string[])) {
+  const listing = await readdir(cfgDir).catch(() => [] as string[]);
+  for (const name of listing) {
     const path = join(cfgDir, name);
     if (TEMP_FILE.test(name)) {
       leftovers.push(name);
@@ -99,7 +102,7 @@ export async function observe(ips: string[], options: ObserveOptions): Promise<O
     const owner = parseOwner(content.toString('utf8'));
     pxe.set(name, { hex: name, ip, fingerprint: fingerprint(content), irregular: false, mtime: st.mtime.toISOString(), ...(owner ? { owner } : {}) });
   }
-  const diagnostics: Diagnostic[] = [];
+  const diagnostics: Diagnostic[] = shadowWarnings(listing, ips);
   const boxes = new Map<string, ObservedBox>();
   for (const ip of new Set(ips)) {
     const dir = boxDir(options.backupRoot, ip);

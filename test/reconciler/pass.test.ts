@@ -98,6 +98,19 @@ describe('tbx reconcile (real git, real shares)', () => {
     assert.ok((await readdir(shares.cfg)).includes('0A00000A'), 'the waiting pass ran once the lock was free');
   });
 
+  test('files PXELINUX reads before or instead of tbx\'s (MAC, subnet prefix) -> warned about in plan and pass, never touched', async (t) => {
+    const { shares, env } = await site(t, { 'testboxes/tb-a.yaml': box('tb-a', '10.165.98.220', { action: 'backup', request: 'r1' }), 'testboxes/tb-b.yaml': box('tb-b', '10.165.98.221') }, { withDefault: true });
+    const foreign = { '01-52-54-00-12-34-56': 'DEFAULT cobbler\n', '0AA562': 'DEFAULT subnet\n', 'C0A8': 'DEFAULT other subnet\n' };
+    for (const [n, c] of Object.entries(foreign)) await writeFile(join(shares.cfg, n), c);
+    const plan = await runTbx(['plan'], env);
+    assert.match(plan.stdout, /Warning: pxelinux\.cfg\/01-52-54-00-12-34-56:1:1: PXELINUX reads this MAC address file before any per-IP file/);
+    assert.match(plan.stdout, /Warning: pxelinux\.cfg\/0AA562:1:1: a subnet file: 2 box\(es\) \(10\.165\.98\.220, 10\.165\.98\.221\) boot it instead of default/);
+    assert.doesNotMatch(plan.stdout, /pxelinux\.cfg\/C0A8/, 'a prefix no box falls under is not worth a warning');
+    const pass = await runTbx(['reconcile'], env);
+    assert.equal(pass.exitCode, 0, pass.all);
+    for (const [n, c] of Object.entries(foreign)) assert.equal(await readFile(join(shares.cfg, n), 'utf8'), c);
+  });
+
   test('a box removed from the repo -> its config is deleted, a foreign neighbour survives', async (t) => {
     const a = box('tb-a', '10.0.0.10', { action: 'backup', request: 'r1' });
     const { repo, shares, env } = await site(t, { 'testboxes/tb-a.yaml': a });
