@@ -7,7 +7,7 @@ import { git } from '../test/helpers/git.js';
 import { BOX, createE2eSite } from './helpers/e2e-site.js';
 import { LOCALBOOT_EXIT_CODE, LOCALBOOT_MARKER } from './helpers/mbr-disk.js';
 
-test('scenario 3: unusable share -> seed exit code 11, config kept and retried each boot, Stalled after maxAttempts, then LOCALBOOT', { timeout: 600_000 }, async (t) => {
+test('scenario 3: unusable share -> seed exit code 11, config kept and retried each boot, Stalled after maxAttempts, then LOCALBOOT', { timeout: 300_000 }, async (t) => {
   const site = await createE2eSite(t, { maxAttempts: 2, failDelay: 10 });
   const started = Date.now();
   const cfg = join(site.tftp, 'pxelinux.cfg', BOX.hex);
@@ -18,7 +18,7 @@ test('scenario 3: unusable share -> seed exit code 11, config kept and retried e
   // The reconciler keeps its own, healthy view of the share.
   const broken = join(site.root, 'broken-export');
   await mkdir(broken);
-  const guest = site.boot({ shares: { backup: broken, tftp: site.tftp }, hardTimeoutMs: 360_000 });
+  const guest = site.boot({ shares: { backup: broken, tftp: site.tftp } });
 
   for (const attempt of [1, 2]) {
     await guest.waitFor(/tbx-init: agent exited 11/, 200_000, attempt);

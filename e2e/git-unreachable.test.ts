@@ -7,7 +7,7 @@ import { BOX, createE2eSite } from './helpers/e2e-site.js';
 import { sha256Of } from './helpers/evidence.js';
 import { LOCALBOOT_EXIT_CODE, LOCALBOOT_MARKER } from './helpers/mbr-disk.js';
 
-test('scenario 4: git unreachable -> the agent spools its status, the run completes, the next pass forwards it', { timeout: 600_000 }, async (t) => {
+test('scenario 4: git unreachable -> the agent spools its status, the run completes, the next pass forwards it', { timeout: 300_000 }, async (t) => {
   const site = await createE2eSite(t, { imageFormat: 'gzip' }); // the seed's <dev>.gz, as its shares hold
   const started = Date.now();
   const original = await sha256Of(site.disk);

@@ -7,7 +7,7 @@ import { BOX, createE2eSite } from './helpers/e2e-site.js';
 import { assertInOrder, sha256Of, timeline } from './helpers/evidence.js';
 import { startGitDaemon } from './helpers/git-daemon.js';
 import { LOCALBOOT_EXIT_CODE, LOCALBOOT_MARKER } from './helpers/mbr-disk.js';
-import { startNetnsSite } from './helpers/netns-servers.js';
+import { removeNetns, startNetnsSite } from './helpers/netns-servers.js';
 import { tftpRequestsInPcap } from './helpers/pcap-tftp.js';
 
 // Network namespaces and tap devices need root (CAP_NET_ADMIN); say so rather than fail elsewhere.
@@ -15,14 +15,17 @@ const netns = await execa('ip', ['netns', 'add', `tbx-e2e-probe-${process.pid}`]
 if (netns.exitCode === 0) await execa('ip', ['netns', 'del', `tbx-e2e-probe-${process.pid}`]);
 const skip = netns.exitCode === 0 ? false : `cannot create a network namespace here (${netns.stderr.trim()}); run as root`;
 
-test('scenario 5: backup against real servers (udhcpd, tftpd-hpa, nfs-ganesha + rpcbind) in a network namespace, shares over NFSv3', { timeout: 600_000, skip }, async (t) => {
+test('scenario 5: backup against real servers (udhcpd, tftpd-hpa, nfs-ganesha + rpcbind) in a network namespace, shares over NFSv3', { timeout: 300_000, skip }, async (t) => {
   const ns = `tbx-e2e-${process.pid}`;
   const site = await createE2eSite(t, {
     imageFormat: 'gzip',
-    network: async (dirs) => {
+    network: async (dirs, defer) => {
+      // Registered before the start, so a start that fails or times out halfway still leaves no namespace.
+      defer(() => removeNetns(ns));
       const servers = await startNetnsSite(ns, { tftp: dirs.tftp, backup: dirs.backup, work: join(dirs.root, 'servers') });
-      t.after(() => servers.stop());
+      defer(() => servers.stop());
       const daemon = await startGitDaemon(dirs.root, { wrap: servers.wrap, listen: servers.server, guestHost: servers.server });
+      defer(() => daemon.stop());
       return {
         daemon,
         shareArgs: [`tbx.backup=nfs:${servers.server}:/backup`, `tbx.tftp=nfs:${servers.server}:/tftp`],

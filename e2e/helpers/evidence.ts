@@ -23,11 +23,11 @@ export function assertInOrder(actual: string[], expected: string[], what: string
   assert.equal(i, expected.length, `${what}: expected ${JSON.stringify(expected)} in this order, got ${JSON.stringify(actual)}`);
 }
 
-/** One line with the timeline of a boot: when the guest fetched its files and printed its markers. */
-export function timeline(guest: Guest, marks: Record<string, RegExp>): string {
+/** One line with the timeline of a boot: when the guest fetched its files and printed its markers (after `since` s, if given). */
+export function timeline(guest: Guest, marks: Record<string, RegExp>, since = -1): string {
   const parts: string[] = [];
   for (const [name, re] of Object.entries(marks)) {
-    const hit = guest.serial.find((l) => re.test(l.text)) ?? guest.tftp.find((l) => re.test(l.text));
+    const hit = guest.serial.find((l) => l.at > since && re.test(l.text)) ?? guest.tftp.find((l) => l.at > since && re.test(l.text));
     if (hit) parts.push(`${name} ${hit.at.toFixed(1)} s`);
   }
   return parts.join(', ');
