@@ -18,7 +18,8 @@ function tbxEnv(env: Record<string, string>): Record<string, string> {
 /**
  * Run the real `tbx` CLI as a child process; never throws on a non-zero exit. A run that
  * outlasts its timeout is terminated (SIGTERM, so tbx's own children are cleaned up, then
- * SIGKILL) and comes back with `timedOut: true` and a failed exit.
+ * SIGKILL) and comes back with `timedOut` and `failed` set; its exit code can still be 0
+ * (`reconcile --watch` exits cleanly on SIGTERM), so callers check `timedOut`.
  */
 export async function runTbx(args: string[], env: Record<string, string> = {}, options: RunTbxOptions = {}): Promise<Result<{ reject: false; all: true }>> {
   return execa(process.execPath, [tbxBin(), ...args], {
