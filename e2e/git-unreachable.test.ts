@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { BOX, createE2eSite } from './helpers/e2e-site.js';
-import { sha256Of } from './helpers/evidence.js';
+import { assertInOrder, bootsOf, configOutcome, sha256Of } from './helpers/evidence.js';
 import { LOCALBOOT_EXIT_CODE, LOCALBOOT_MARKER } from './helpers/mbr-disk.js';
 
-test('scenario 4: git unreachable -> the agent spools its status, the run completes, the next pass forwards it', { timeout: 600_000 }, async (t) => {
+test('scenario 4: git unreachable -> the agent spools its status, the run completes, the next pass forwards it', { timeout: 300_000 }, async (t) => {
   const site = await createE2eSite(t, { imageFormat: 'gzip' }); // the seed's <dev>.gz, as its shares hold
   const started = Date.now();
   const original = await sha256Of(site.disk);
@@ -22,6 +22,10 @@ test('scenario 4: git unreachable -> the agent spools its status, the run comple
   assert.equal(await guest.exited, LOCALBOOT_EXIT_CODE);
   assert.ok(guest.serial.some((l) => /^git unreachable \(cannot fetch fleet repo git:\/\//.test(l.text)), 'the agent saw git unreachable');
   assert.ok(guest.serial.some((l) => /the status stays spooled on the share/.test(l.text)), 'the agent says it spooled');
+  // What the guest asked for: the box's config (served), the image, then after the reboot no config, so the default.
+  const files = guest.tftp.map((f) => f.text);
+  assertInOrder(files, ['pxelinux.0', `pxelinux.cfg/${BOX.hex}`, 'maintenance-boot/vmlinuz', 'maintenance-boot/initrd.img', 'pxelinux.0', `pxelinux.cfg/${BOX.hex}`, 'pxelinux.cfg/default'], 'TFTP requests');
+  assert.deepEqual(bootsOf(files).map((b) => configOutcome(b, `pxelinux.cfg/${BOX.hex}`)), ['served', 'missing'], 'two boots: maintenance, then local');
 
   await assert.rejects(access(join(site.tftp, 'pxelinux.cfg', BOX.hex)), 'a spooled status is durable enough to remove the config');
   const boxDir = join(site.backup, BOX.ip);

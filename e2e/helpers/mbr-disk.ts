@@ -6,12 +6,16 @@ export const LOCALBOOT_MARKER = 'TBX-E2E-LOCAL-DISK-BOOTED';
 /** QEMU's exit status after the boot sector writes 0x21 to isa-debug-exit: (0x21 << 1) | 1. */
 export const LOCALBOOT_EXIT_CODE = 67;
 
+/** What the boot sector does after its marker: end QEMU (status 67), or halt and stay up like a booted OS. */
+export type OnBoot = 'exit' | 'halt';
+
 /**
- * A real-mode boot sector that prints `marker` on COM1 (port 0x3f8), then writes 0x21 to
- * QEMU's isa-debug-exit device (iobase 0xf4) so QEMU exits with status 67. Seeing the
- * marker proves the BIOS booted this disk, i.e. PXELINUX's LOCALBOOT handed over to it.
+ * A real-mode boot sector that prints `marker` on COM1 (port 0x3f8), then either writes
+ * 0x21 to QEMU's isa-debug-exit device (iobase 0xf4) so QEMU exits with status 67, or
+ * halts with the machine left running (a box that is up, which a reset can reboot).
+ * Seeing the marker proves the BIOS booted this disk, i.e. PXELINUX's LOCALBOOT handed over to it.
  */
-export function bootSector(marker = LOCALBOOT_MARKER): Buffer {
+export function bootSector(marker = LOCALBOOT_MARKER, onBoot: OnBoot = 'exit'): Buffer {
   const code: number[] = [];
   code.push(0xfa, 0xfc); // cli; cld
   code.push(0x31, 0xc0, 0x8e, 0xd8); // xor ax,ax; mov ds,ax
@@ -23,7 +27,7 @@ export function bootSector(marker = LOCALBOOT_MARKER): Buffer {
   code.push(0x74, 0x03); // jz done
   code.push(0xee); // out dx,al
   code.push(0xeb, (loop - (code.length + 2)) & 0xff); // jmp loop
-  code.push(0xba, 0xf4, 0x00, 0xb0, 0x21, 0xee); // done: mov dx,0xf4; mov al,0x21; out dx,al
+  if (onBoot === 'exit') code.push(0xba, 0xf4, 0x00, 0xb0, 0x21, 0xee); // done: mov dx,0xf4; mov al,0x21; out dx,al
   code.push(0xf4, 0xeb, 0xfd); // hlt; jmp hlt
   const message = 0x7c00 + code.length;
   code[siAt + 1] = message & 0xff;
@@ -40,8 +44,9 @@ export function bootSector(marker = LOCALBOOT_MARKER): Buffer {
  * partition entry, followed by recognisable content: text, pseudo-random data from
  * `seed` (reproducible) and zeros, like a disk with an OS and free space.
  */
-export async function makeBootableDisk(path: string, sizeMiB: number, seed = 'tbx-e2e'): Promise<void> {
-  const sector = bootSector();
+export async function makeBootableDisk(path: string, sizeMiB: number, options: { seed?: string; onBoot?: OnBoot } = {}): Promise<void> {
+  const seed = options.seed ?? 'tbx-e2e';
+  const sector = bootSector(LOCALBOOT_MARKER, options.onBoot);
   const sectors = sizeMiB * 2048;
   sector.set([0x80, 0, 2, 0, 0x83, 0, 0, 0], 446);
   sector.writeUInt32LE(1, 454);

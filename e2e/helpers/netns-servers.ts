@@ -27,8 +27,10 @@ export interface ServerDirs {
  * Make namespace `name` with `tap0` at 10.0.2.2/24 and start, inside it, what a real site
  * runs: busybox udhcpd (10.0.2.15, next-server 10.0.2.2, boot file pxelinux.0), tftpd-hpa
  * serving `tftp`, and rpcbind + nfs-ganesha exporting `backup` as /backup and `tftp` as
- * /tftp (NFSv3 and v4, TCP, no root squash). Every server runs under pdeathsig and is
- * killed by stop(), which also deletes the namespace.
+ * /tftp (NFSv3 and v4, TCP, no root squash). Every server is started under pdeathsig and
+ * stop() kills whatever runs in the namespace (see {@link removeNetns}), then deletes it; a
+ * failed start does the same before it throws. Namespaces left by killed earlier runs are
+ * removed first.
  */
 export async function startNetnsSite(name: string, dirs: ServerDirs): Promise<NetnsSite> {
   const wrap = ['ip', 'netns', 'exec', name];
@@ -38,12 +40,8 @@ export async function startNetnsSite(name: string, dirs: ServerDirs): Promise<Ne
     if (stopped) return;
     stopped = true;
     for (const c of children) c.kill();
-    // Whatever else still runs in the namespace (rpcbind drops privileges, which clears its
-    // parent-death signal; forked helpers) dies with it.
-    const pids = (await execa('ip', ['netns', 'pids', name], { reject: false })).stdout.split(/\s+/).filter(Boolean);
-    if (pids.length) await execa('kill', ['-KILL', ...pids], { reject: false });
+    await removeNetns(name);
     await Promise.all(children.map((c) => c.exited));
-    await execa('ip', ['netns', 'del', name], { reject: false });
   };
   const sh = (cmd: string) => execa(wrap[0]!, [...wrap.slice(1), 'sh', '-c', cmd]);
   const daemon = (args: string[], log: string) => {
@@ -60,6 +58,7 @@ export async function startNetnsSite(name: string, dirs: ServerDirs): Promise<Ne
     children.push({ kill: () => void c.kill('SIGKILL'), exited });
   };
   mkdirSync(dirs.work, { recursive: true });
+  await removeStaleNetns();
   await execa('ip', ['netns', 'add', name]);
   try {
     // iPXE waits for IPv6 router advertisements on links that have IPv6; this one has none.
@@ -89,6 +88,54 @@ export async function startNetnsSite(name: string, dirs: ServerDirs): Promise<Ne
     throw err;
   }
   return { name, wrap, server: '10.0.2.2', stop };
+}
+
+/** Names of the namespaces this harness makes: `tbx-e2e-<pid of the test process>[-suffix]`. */
+const OURS = /^tbx-e2e-(?:probe-)?(\d+)(?:-.*)?$/;
+
+/**
+ * Kill every process in namespace `name` and delete it (idempotent; a missing namespace is
+ * fine). This is what stops rpcbind: it drops privileges after it starts, which clears the
+ * parent-death signal it was started with, so it outlives its parent unless killed here.
+ */
+export async function removeNetns(name: string): Promise<void> {
+  // `ip netns pids` lists every process whose network namespace this is, forked helpers too.
+  for (let round = 0; round < 10; round++) {
+    const pids = (await execa('ip', ['netns', 'pids', name], { reject: false })).stdout.split(/\s+/).filter(Boolean).map(Number);
+    if (!pids.length) break;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await execa('ip', ['netns', 'del', name], { reject: false });
+}
+
+/**
+ * Remove the namespaces (and their servers) that earlier runs left behind when they were
+ * killed before their cleanup ran: ours by name, whose test process no longer exists.
+ */
+export async function removeStaleNetns(): Promise<string[]> {
+  const listed = (await execa('ip', ['netns', 'list'], { reject: false })).stdout.split('\n').map((l) => l.split(' ')[0]!);
+  const stale = listed.filter((n) => {
+    const pid = OURS.exec(n)?.[1];
+    return pid !== undefined && !isAlive(Number(pid));
+  });
+  for (const n of stale) await removeNetns(n);
+  return stale;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function ganeshaConf(dirs: ServerDirs): string {

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { execa, type ResultPromise } from 'execa';
 
@@ -20,6 +21,8 @@ export interface GuestOptions {
   pcap?: string;
   /** Called with each serial line as it arrives (timestamped), e.g. to keep a log. */
   onLine?: (line: string) => void;
+  /** Unix socket for QEMU's human monitor, for reset(), pause() and resume(). */
+  monitor?: string;
 }
 
 /** A line of output with the seconds since QEMU started. */
@@ -40,6 +43,14 @@ export interface Guest {
   waitFor(re: RegExp, ms: number, n?: number): Promise<Timed>;
   /** Kill QEMU (idempotent) and wait for it. */
   kill(): Promise<void>;
+  /** True until QEMU has exited. */
+  running(): boolean;
+  /** Press the reset button (monitor `system_reset`): the machine boots again, from the network first. */
+  reset(): Promise<void>;
+  /** Freeze the machine (monitor `stop`); its clocks stand still until resume(). */
+  pause(): Promise<void>;
+  /** Let a paused machine run on (monitor `cont`). */
+  resume(): Promise<void>;
   /** The last `n` serial lines, for failure messages. */
   tail(n?: number): string;
 }
@@ -56,7 +67,8 @@ export function startGuest(o: GuestOptions): Guest {
   const args = [
     '--pdeathsig', 'KILL', 'qemu-system-x86_64',
     '-machine', 'pc,accel=tcg', '-m', String(o.memoryMiB ?? 1024), '-smp', '1',
-    '-display', 'none', '-vga', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-user-config',
+    '-display', 'none', '-vga', 'none', '-serial', 'stdio', '-no-user-config',
+    '-monitor', o.monitor ? `unix:${o.monitor},server=on,wait=off` : 'none',
     '-netdev', netdev, '-device', 'e1000,netdev=n0,mac=52:54:00:12:34:56',
     '-drive', `file=${o.disk},format=raw,if=ide,index=0`, '-boot', 'order=nc',
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
@@ -66,6 +78,11 @@ export function startGuest(o: GuestOptions): Guest {
   const [cmd, ...pre] = [...(o.wrap ?? []), 'setpriv'];
   const started = Date.now();
   const child: ResultPromise = execa(cmd!, [...pre, ...args], { reject: false, stdin: 'ignore', buffer: false, cleanup: true, env: { SLIRP_DEBUG: 'tftp', G_MESSAGES_DEBUG: 'all' } });
+  let alive = true;
+  const hmp = async (command: string) => {
+    if (!o.monitor) throw new Error(`monitor ${command}: this guest was started without a monitor socket`);
+    await monitorCommand(o.monitor, command);
+  };
   const guest: Guest & { waiters: Set<() => void> } = {
     serial: [],
     tftp: [],
@@ -93,6 +110,10 @@ export function startGuest(o: GuestOptions): Guest {
       child.kill('SIGKILL');
       await guest.exited;
     },
+    running: () => alive,
+    reset: () => hmp('system_reset'),
+    pause: () => hmp('stop'),
+    resume: () => hmp('cont'),
     tail(n = 25) {
       return guest.serial.slice(-n).map((l) => `${l.at.toFixed(1).padStart(6)} ${l.text}`).join('\n');
     },
@@ -112,6 +133,38 @@ export function startGuest(o: GuestOptions): Guest {
     else if (!/Slirp|slirp/.test(raw)) guest.serial.push({ at: since(), text: `[qemu] ${raw}` });
   });
   const hard = setTimeout(() => child.kill('SIGKILL'), o.hardTimeoutMs);
-  void guest.exited.then(() => clearTimeout(hard));
+  void guest.exited.then(() => {
+    alive = false;
+    clearTimeout(hard);
+  });
   return guest;
+}
+
+/**
+ * Send one command to QEMU's human monitor on a unix socket: wait for its `(qemu)` prompt,
+ * send the command, and return once the next prompt shows it was done (10 s at most).
+ */
+async function monitorCommand(socket: string, command: string, ms = 10_000): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const c = connect(socket);
+    let text = '';
+    let sent = false;
+    const timer = setTimeout(() => done(new Error(`QEMU monitor: no answer to ${command} within ${ms / 1000} s (got ${JSON.stringify(text.slice(-200))})`)), ms);
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      c.destroy();
+      if (err) reject(err);
+      else resolve();
+    };
+    c.on('data', (d) => {
+      text += d.toString('latin1');
+      const prompts = text.split('(qemu) ').length - 1;
+      if (!sent && prompts >= 1) {
+        sent = true;
+        c.write(`${command}\n`);
+      } else if (sent && prompts >= 2) done();
+    });
+    c.once('error', (e) => done(new Error(`QEMU monitor ${socket}: ${e.message}`)));
+    c.once('close', () => done(new Error(`QEMU monitor closed before ${command} was done`)));
+  });
 }
