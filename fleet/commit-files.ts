@@ -69,7 +69,7 @@ async function commitOnce(target: PushTarget, changes: FileChange[], message: st
   try {
     if (!existsSync(join(dir, '.git'))) {
       await rm(dir, { recursive: true, force: true });
-      await mkdir(dir, { recursive: true });
+      await mkdir(dir, { recursive: true, mode: 0o700 });
       await gitAt(dir).clone(target.url, dir, ['--no-tags', '--no-checkout', ...(target.shallow ? ['--depth', '1'] : []), ...(target.branch ? ['--branch', target.branch] : [])]);
     }
     const branch = target.branch ?? (await defaultBranch(dir));

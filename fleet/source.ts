@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { gitFailure, UsageError } from '../lib/errors.js';
 import { acquireLock } from '../lib/lock.js';
@@ -73,7 +73,9 @@ export function cloneDirFor(stateDir: string, url: string, shallow: boolean): st
 
 /** Run `fn` while holding the clone's lock (waits up to about a minute for another holder). */
 export async function withCloneLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
-  await mkdir(dir, { recursive: true });
+  // git keeps the remote URL, credentials and all, in the clone's config: owner only.
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
   const release = await acquireLock(dir, { lockPath: `${dir}.lock`, waitMs: 120_000, staleMs: 30_000 });
   try {
     await clearGitLocks(dir);
@@ -98,7 +100,7 @@ export async function syncClone(dir: string, url: string, wanted: string | undef
   try {
     if (fresh) {
       await rm(dir, { recursive: true, force: true });
-      await mkdir(dir, { recursive: true });
+      await mkdir(dir, { recursive: true, mode: 0o700 });
       await gitAt(dir).clone(url, dir, [...depth, '--no-tags', ...(wanted ? ['--branch', wanted] : [])]);
     }
     const git = gitAt(dir);
