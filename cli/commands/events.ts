@@ -5,10 +5,10 @@ import { readDesired } from '../../fleet/read-desired.js';
 import { matchesSelector, parseSelector } from '../../fleet/selector.js';
 import { openFleet } from '../../fleet/source.js';
 import { UsageError, ValidationError } from '../../lib/errors.js';
-import { parseSince } from '../../lib/since.js';
 import { readGlobalLog } from '../../share/global-log.js';
 import { readDecisions } from '../../telemetry/events-log.js';
 import { buildTimeline, type TimelineEvent } from '../../telemetry/timeline.js';
+import { numberOption, sinceOption } from '../option-values.js';
 import { siteOptions, withSiteOptions } from '../options.js';
 import { colorEnabled, painter } from '../views/color.js';
 import { table } from '../views/table.js';
@@ -19,8 +19,8 @@ export function register(program: Command): void {
     .addOption(new Option('--backup <dir>', 'backup share root: adds reconciler decisions (tbx-events.jsonl) and agent log lines').env('TBX_BACKUP_ROOT'))
     .argument('[boxes...]', 'only these boxes')
     .option('-l, --selector <selector>', 'only boxes whose labels match')
-    .option('--since <when>', 'only events since then: 30m, 2h, 7d or a date')
-    .option('--limit <n>', 'only the newest n events', '200')
+    .addOption(sinceOption(new Option('--since <when>', 'only events since then: 30m, 2h, 7d or a date')))
+    .addOption(numberOption(new Option('--limit <n>', 'only the newest n events').default(200), { whole: true }))
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table'))
     .addHelpText(
       'after',
@@ -36,16 +36,13 @@ Examples:
     )
     .action(async (names: string[], opts: Record<string, unknown>) => {
       const site = siteOptions(opts, ['fleet']);
-      let since: Date | undefined;
-      try {
-        since = typeof opts.since === 'string' ? parseSince(opts.since) : undefined;
-      } catch (err) {
-        throw new UsageError(`--since: ${(err as Error).message}`);
-      }
+      const since = opts.since instanceof Date ? opts.since : undefined;
       const checkout = await openFleet(site.fleet, { stateDir: site.stateDir, mode: 'read', ...(site.branch ? { branch: site.branch } : {}) });
       const desired = await readDesired(checkout.dir, checkout.revision);
       if (!desired.site) throw new ValidationError(desired.diagnostics);
       const selector = typeof opts.selector === 'string' ? parseSelector(opts.selector) : undefined;
+      const unknown = names.filter((n) => !desired.boxes.some((b) => b.name === n));
+      if (unknown.length) throw new UsageError(`no testbox ${unknown.join(', ')} in the fleet (boxes: ${desired.boxes.map((b) => b.name).join(', ') || 'none'})`);
       const boxes = desired.boxes.filter((b) => (!names.length || names.includes(b.name)) && (!selector || matchesSelector(selector, b.labels)));
       const wanted = new Set(boxes.map((b) => b.name));
       const histories = new Map(await Promise.all(boxes.map(async (b) => [b.name, await boxHistory(checkout.dir, b.name)] as const)));
@@ -58,7 +55,7 @@ Examples:
       })
         .filter((e) => (e.box === null ? !names.length && !selector : wanted.has(e.box)))
         .filter((e) => !since || Date.parse(e.time) >= since.getTime())
-        .slice(-Math.max(1, Number(opts.limit) || 200));
+        .slice(-(opts.limit as number));
       process.stdout.write(`${render(events, String(opts.output))}\n`);
     });
 }

@@ -15,6 +15,7 @@ import { UsageError } from '../../lib/errors.js';
 import { isIPv4 } from '../../lib/hex-ip.js';
 import type { Logger } from '../../lib/logger.js';
 import { assertBackupShare, boxDir } from '../../share/layout.js';
+import { numberOption } from '../option-values.js';
 import { BACKUP, JSON_OUT } from '../options.js';
 import { renderGc, renderImageList, renderSpace, renderVerify } from '../views/image-view.js';
 
@@ -95,12 +96,11 @@ export function register(program: Command, logger: () => Logger): void {
     .description('delete (or repack) chunks no generation references; never runs beside a backup (store lock) and spares young files')
     .addOption(BACKUP())
     .option('--dry-run', 'only report what would be removed')
-    .addOption(new Option('--grace <minutes>', 'never delete files younger than this').default('60'))
+    .addOption(numberOption(new Option('--grace <minutes>', 'never delete files younger than this').default(60), { unit: 'minutes', zero: true }))
     .addOption(JSON_OUT())
     .action(async (opts: Record<string, unknown>) => {
       const backup = await root(opts);
-      const grace = Number(opts.grace);
-      if (!Number.isFinite(grace) || grace < 0) throw new UsageError(`--grace must be a number of minutes, not ${String(opts.grace)}`);
+      const grace = opts.grace as number;
       const report = await withPool((pool) => collectGarbage({ backupRoot: backup, pool, log: logger(), graceMs: grace * 60_000, dryRun: opts.dryRun === true }));
       print(opts, report, renderGc(report));
     });
@@ -127,7 +127,7 @@ export function register(program: Command, logger: () => Logger): void {
     .argument('<box>', 'IP or testbox name')
     .addOption(BACKUP())
     .option('--device <dev>', 'which disk (default: the only one)')
-    .option('--generation <n>', 'which generation (default: the newest)')
+    .addOption(numberOption(new Option('--generation <n>', 'which generation (default: the newest)'), { whole: true }))
     .addOption(new Option('--format <format>', 'raw or gz').choices(['raw', 'gz']).makeOptionMandatory())
     .requiredOption('--output <file>', "file to create ('-' for stdout)")
     .action(async (box: string, opts: Record<string, unknown>) => {
@@ -137,7 +137,7 @@ export function register(program: Command, logger: () => Logger): void {
       if (opts.device) gens = gens.filter((g) => g.device === opts.device);
       const devices = [...new Set(gens.map((g) => g.device))];
       if (devices.length !== 1) throw new UsageError(devices.length ? `${box} has images of ${devices.join(', ')}: pick one with --device` : `${box} has no chunked image${opts.device ? ` of ${String(opts.device)}` : ''}`);
-      const gen = opts.generation ? gens.find((g) => g.generation === Number(opts.generation)) : gens.at(-1);
+      const gen = opts.generation ? gens.find((g) => g.generation === opts.generation) : gens.at(-1);
       if (!gen) throw new UsageError(`${box} has no generation ${String(opts.generation)} of ${devices[0]} (it has ${gens.map((g) => g.generation).join(', ')})`);
       await exportGeneration(await readGeneration(gen.path), storeFor(dir), opts.format as 'raw' | 'gz', exportTarget(String(opts.output)));
     });

@@ -9,6 +9,7 @@ import { runPass } from '../../reconciler/pass.js';
 import { reportedDiskSizes } from '../../share/info-file.js';
 import { boxDir } from '../../share/layout.js';
 import { EXIT_CODES } from '../exit-codes.js';
+import { numberOption } from '../option-values.js';
 import { siteOptions, trustOptions, withSiteOptions, withTrustOptions } from '../options.js';
 import { renderPlanMarkdown, type ReviewFacts } from '../views/plan-markdown.js';
 import { renderPlanJson, renderPlanText } from '../views/plan-view.js';
@@ -18,7 +19,7 @@ export function register(program: Command, logger: () => Logger): void {
   withTrustOptions(withSiteOptions(program.command('plan').description('show what a reconcile pass would do, without changing anything')))
     .addOption(new Option('--format <format>', 'output format; markdown is for a pull request comment').choices(['text', 'json', 'markdown']).default('text'))
     .addOption(new Option('--json', 'same as --format json').hideHelp())
-    .addOption(new Option('--max-image-age <days>', 'markdown: warn when a restore uses an older image').default('30'))
+    .addOption(numberOption(new Option('--max-image-age <days>', 'markdown: warn when a restore uses an older image').default(30), { unit: 'days' }))
     .addHelpText(
       'after',
       `
@@ -38,7 +39,7 @@ Exit codes: 0 no changes, 2 changes pending, 1 error (e.g. invalid fleet).`,
       const plan = result.plan!;
       let text: string;
       if (format === 'json') text = renderPlanJson(plan);
-      else if (format === 'markdown') text = renderPlanMarkdown(plan, site.fleet, await reviewFacts(result.desired!, site.backup, stores, Number(opts.maxImageAge)));
+      else if (format === 'markdown') text = renderPlanMarkdown(plan, site.fleet, await reviewFacts(result.desired!, site.backup, stores, opts.maxImageAge as number));
       else text = renderPlanText(plan, site.fleet);
       process.stdout.write(`${text}\n`);
       process.exitCode = allChanges(plan).length ? EXIT_CODES.changes : EXIT_CODES.ok;

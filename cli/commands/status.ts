@@ -4,8 +4,8 @@ import { matchesSelector, parseSelector } from '../../fleet/selector.js';
 import { openFleet } from '../../fleet/source.js';
 import { allStores } from '../../imaging/stores.js';
 import { UsageError, ValidationError } from '../../lib/errors.js';
-import { parseSince } from '../../lib/since.js';
 import { fleetStatus, type BoxStatusRow } from '../../reconciler/fleet-status.js';
+import { numberOption, sinceOption } from '../option-values.js';
 import { siteOptions, withSiteOptions, type SiteOptions } from '../options.js';
 import { colorEnabled, painter } from '../views/color.js';
 import { renderStatus, type StatusFormat } from '../views/status-view.js';
@@ -17,9 +17,9 @@ export function register(program: Command): void {
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'wide', 'json', 'yaml']).default('table'))
     .addOption(new Option('--json', 'same as -o json').hideHelp())
     .option('-l, --selector <selector>', 'only boxes whose labels match, e.g. rack=b3')
-    .option('--since <when>', 'only boxes with activity since then: 30m, 2h, 7d or a date (2026-11-24)')
+    .addOption(sinceOption(new Option('--since <when>', 'only boxes with activity since then: 30m, 2h, 7d or a date (2026-11-24)')))
     .option('-w, --watch', 'keep the view open and refresh it (in place on a terminal); Ctrl-C ends')
-    .addOption(new Option('--interval <seconds>', 'seconds between refreshes with --watch').default('2'))
+    .addOption(numberOption(new Option('--interval <seconds>', 'seconds between refreshes with --watch').default(2), { unit: 'seconds' }))
     .addHelpText(
       'after',
       `
@@ -38,22 +38,29 @@ Examples:
       const site = siteOptions(opts, ['fleet', 'backup']);
       const format = (opts.json ? 'json' : String(opts.output)) as StatusFormat;
       const selector = typeof opts.selector === 'string' ? parseSelector(opts.selector) : undefined;
-      let since: Date | undefined;
-      try {
-        since = typeof opts.since === 'string' ? parseSince(opts.since) : undefined;
-      } catch (err) {
-        throw new UsageError(`--since: ${(err as Error).message}`);
-      }
+      const since = opts.since instanceof Date ? opts.since : undefined;
       const view = async () => {
-        const rows = (await readRows(site)).filter((r) => (!names.length || names.includes(r.name)) && (!selector || matchesSelector(selector, r.labels)) && (!since || activeSince(r, since)));
+        const all = await readRows(site);
+        const unknown = names.filter((n) => !all.some((r) => r.name === n));
+        if (unknown.length) throw new UsageError(`no testbox ${unknown.join(', ')} in the fleet (boxes: ${all.map((r) => r.name).join(', ') || 'none'})`);
+        const rows = all.filter((r) => (!names.length || names.includes(r.name)) && (!selector || matchesSelector(selector, r.labels)) && (!since || activeSince(r, since)));
+        if (!rows.length && all.length && (format === 'table' || format === 'wide')) return `No testboxes match ${describeFilter(names, opts)} (${all.length} in the fleet).`;
         return renderStatus(rows, format, { paint: painter(colorEnabled(process.stdout)) });
       };
+      // The first view also checks the box names, so a typo exits 1 even with --watch.
+      const first = await view();
       if (!opts.watch) {
-        process.stdout.write(`${await view()}\n`);
+        process.stdout.write(`${first}\n`);
         return;
       }
-      await watch(view, Number(opts.interval) * 1000);
+      await watch(view, (opts.interval as number) * 1000);
     });
+}
+
+/** The filters of a run, for the "nothing matches" line: `tb-a, -l rack=zz, --since 2026-11-25T10:00:00Z`. */
+function describeFilter(names: string[], opts: Record<string, unknown>): string {
+  const since = opts.since instanceof Date ? `--since ${opts.since.toISOString().replace(/\.\d+Z$/, 'Z')}` : '';
+  return [names.join(' '), opts.selector ? `-l ${String(opts.selector)}` : '', since].filter(Boolean).join(', ');
 }
 
 async function readRows(site: SiteOptions): Promise<BoxStatusRow[]> {

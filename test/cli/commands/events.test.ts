@@ -24,3 +24,13 @@ test('events -> request, approval, reconciler decision, agent lines and result i
   const since = JSON.parse((await runTbx(['events', '--since', '2099-01-01', '-o', 'json'], s.env)).stdout) as unknown[];
   assert.equal(since.length, 0);
 });
+
+test('events --limit 1 -> only the newest event; an unknown box name -> exit 1', async (t) => {
+  const s = await backedUpSite(await tempDir(t));
+  const all = JSON.parse((await runTbx(['events', '-o', 'json'], s.env)).stdout) as { time: string }[];
+  const one = JSON.parse((await runTbx(['events', '--limit', '1', '-o', 'json'], s.env)).stdout) as { time: string }[];
+  assert.deepEqual(one, all.slice(-1));
+  const r = await runTbx(['events', 'tb-zz'], s.env);
+  assert.equal(r.exitCode, 1);
+  assert.match(r.stderr, /no testbox tb-zz in the fleet \(boxes: tb-a, tb-b\)/);
+});

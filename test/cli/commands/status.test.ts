@@ -101,3 +101,17 @@ test('status --watch -> prints again when progress moves, ends cleanly on SIGINT
   assert.equal(r.exitCode, 0);
   assert.equal((out.match(/^# \d{4}-/gm) ?? []).length, 2, 'non-TTY output prints a block only when the view changed');
 });
+
+test('status with filters that match no box -> "No testboxes match" naming the filter, exit 0; an unknown box name -> exit 1', async (t) => {
+  const { env } = await site(t);
+  const sel = await runTbx(['status', '-l', 'rack=zz'], env);
+  assert.equal(sel.exitCode, 0, sel.all);
+  assert.equal(sel.stdout, 'No testboxes match -l rack=zz (2 in the fleet).');
+  const since = await runTbx(['status', 'tb-idle', '--since', '1h'], env);
+  assert.match(since.stdout, /^No testboxes match tb-idle, --since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(2 in the fleet\)\.$/);
+  assert.equal((await runTbx(['status', '-l', 'rack=zz', '-o', 'json'], env)).stdout, '[]');
+  const unknown = await runTbx(['status', 'nosuchbox'], env);
+  assert.equal(unknown.exitCode, 1);
+  assert.equal(unknown.stdout, '');
+  assert.equal(unknown.stderr.trim(), 'tbx: error: no testbox nosuchbox in the fleet (boxes: tb-idle, tb-run)');
+});
