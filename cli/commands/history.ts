@@ -19,7 +19,10 @@ export function register(program: Command): void {
       `
 "approved" is the author of the merge commit that brought the request into the followed
 branch (the reviewer who merged the pull request). Each attempt shows when the agent
-started and finished, the result and the sha256 of every disk it read or wrote.
+started and finished, the result and the digest of every disk it read or wrote (sha256 for
+gzip images, blake3-tree for chunked ones). Times are UTC. With --backup every image
+generation on the share is listed: SIZE is the disk it was taken from, STORED the bytes the
+backup added to the share (an unchanged disk adds almost nothing to the chunk store).
 
 Examples:
   tbx history tb-linux-01 --fleet ssh://git.lab/fleet.git --backup /srv/testbox-backup
@@ -35,7 +38,9 @@ Examples:
       if (!current && !requests.length) throw new UsageError(`no testbox ${box} in the fleet, now or in its history`);
       view.ip = current?.ip ?? null;
       if (typeof opts.backup === 'string' && opts.backup && current) {
-        view.images = (await Promise.all(allStores().map((s) => s.list(boxDir(String(opts.backup), current.ip))))).flat();
+        const dir = boxDir(String(opts.backup), current.ip);
+        // Every generation, not just the newest per disk: history is about what can be restored.
+        view.images = (await Promise.all(allStores().map((s) => (s.generations ? s.generations(dir) : s.list(dir))))).flat();
       }
       process.stdout.write(`${opts.json ? JSON.stringify(view, null, 2) : renderHistoryText(view)}\n`);
     });
