@@ -50,7 +50,9 @@ async function reviewFacts(desired: ReviewFacts['desired'], backupRoot: string, 
   const images: ReviewFacts['images'] = new Map();
   const diskSizes: ReviewFacts['diskSizes'] = new Map();
   for (const b of desired.boxes) {
-    images.set(b.name, (await Promise.all(stores.map((s) => s.list(boxDir(backupRoot, b.ip))))).flat());
+    // Every generation: a restore may name an older one of another box (source: tb-a@1).
+    const dir = boxDir(backupRoot, b.ip);
+    images.set(b.name, (await Promise.all(stores.map((s) => (s.generations ? s.generations(dir) : s.list(dir))))).flat());
     diskSizes.set(b.name, await reportedDiskSizes(backupRoot, b.ip));
   }
   return { desired, images, diskSizes, now: new Date(), maxImageAgeDays };
