@@ -24,8 +24,11 @@ export function register(program: Command): void {
       'after',
       `
 PHASE is Pending, Running (with the percentage of the disk being imaged), Succeeded, Failed,
-Stalled or Rescue; for action none it is the last result. PXE is active (tbx's config is
-waiting for the box), foreign (a file tbx did not write) or none.
+Stalled or Rescue; for action none it is the last result. LAST BACKUP is the time of the
+newest image; SIZE the size of the disks it was taken from (what a restore writes); -o wide
+adds STORED, the bytes those backups added to the share (a chunked backup of an unchanged disk
+adds almost nothing). PXE is active (tbx's config is waiting for the box), foreign (a file
+tbx did not write), none, or unknown when no --tftp (TBX_TFTP_ROOT) is given.
 
 Examples:
   tbx status
@@ -44,8 +47,10 @@ Examples:
         const unknown = names.filter((n) => !all.some((r) => r.name === n));
         if (unknown.length) throw new UsageError(`no testbox ${unknown.join(', ')} in the fleet (boxes: ${all.map((r) => r.name).join(', ') || 'none'})`);
         const rows = all.filter((r) => (!names.length || names.includes(r.name)) && (!selector || matchesSelector(selector, r.labels)) && (!since || activeSince(r, since)));
-        if (!rows.length && all.length && (format === 'table' || format === 'wide')) return `No testboxes match ${describeFilter(names, opts)} (${all.length} in the fleet).`;
-        return renderStatus(rows, format, { paint: painter(colorEnabled(process.stdout)) });
+        const table = format === 'table' || format === 'wide';
+        if (!rows.length && all.length && table) return `No testboxes match ${describeFilter(names, opts)} (${all.length} in the fleet).`;
+        const text = renderStatus(rows, format, { paint: painter(colorEnabled(process.stdout)) });
+        return table && rows.length && !site.tftp ? `${text}\n\nPXE unknown: no --tftp given (or TBX_TFTP_ROOT), so the PXE configs were not read.` : text;
       };
       // The first view also checks the box names, so a typo exits 1 even with --watch.
       const first = await view();
