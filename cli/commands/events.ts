@@ -1,5 +1,4 @@
 import { Option, type Command } from 'commander';
-import { stringify } from 'yaml';
 import { boxHistory } from '../../fleet/history.js';
 import { readDesired } from '../../fleet/read-desired.js';
 import { matchesSelector, parseSelector } from '../../fleet/selector.js';
@@ -9,8 +8,9 @@ import { readGlobalLog } from '../../share/global-log.js';
 import { readDecisions } from '../../telemetry/events-log.js';
 import { buildTimeline, type TimelineEvent } from '../../telemetry/timeline.js';
 import { numberOption, sinceOption } from '../option-values.js';
-import { siteOptions, withSiteOptions } from '../options.js';
+import { JSON_OUT, OUTPUT, outputFormat, siteOptions, withSiteOptions } from '../options.js';
 import { colorEnabled, painter } from '../views/color.js';
+import { isDataFormat, renderData } from '../views/data.js';
 import { table } from '../views/table.js';
 
 /** `tbx events`: one timeline of requests, approvals, reconciler decisions, agent lines and results. */
@@ -21,7 +21,8 @@ export function register(program: Command): void {
     .option('-l, --selector <selector>', 'only boxes whose labels match')
     .addOption(sinceOption(new Option('--since <when>', 'only events since then: 30m, 2h, 7d or a date')))
     .addOption(numberOption(new Option('--limit <n>', 'only the newest n events').default(200), { whole: true }))
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table'))
+    .addOption(OUTPUT(['table', 'json', 'yaml']))
+    .addOption(JSON_OUT().hideHelp())
     .addHelpText(
       'after',
       `
@@ -32,7 +33,9 @@ reconciler's decision log <backup>/tbx-events.jsonl and the agents' lines in
 Examples:
   tbx events --since 1d
   tbx events tb-linux-01 -o json
-  tbx events -l rack=b3 --limit 50`,
+  tbx events -l rack=b3 --limit 50
+
+Exit codes: 0 shown (also when there are no events), 1 error (an unknown box, an invalid fleet, a bad --since or --limit).`,
     )
     .action(async (names: string[], opts: Record<string, unknown>) => {
       const site = siteOptions(opts, ['fleet']);
@@ -56,13 +59,12 @@ Examples:
         .filter((e) => (e.box === null ? !names.length && !selector : wanted.has(e.box)))
         .filter((e) => !since || Date.parse(e.time) >= since.getTime())
         .slice(-(opts.limit as number));
-      process.stdout.write(`${render(events, String(opts.output))}\n`);
+      process.stdout.write(`${render(events, outputFormat(opts))}\n`);
     });
 }
 
 function render(events: TimelineEvent[], format: string): string {
-  if (format === 'json') return JSON.stringify(events, null, 2);
-  if (format === 'yaml') return stringify(events, { lineWidth: 0 }).trimEnd();
+  if (isDataFormat(format)) return renderData(events, format);
   if (!events.length) return 'No events.';
   const p = painter(colorEnabled(process.stdout));
   const kind = (k: string, m: string) => (/^error|Failed|Stalled|failed:/.test(m) ? p.red(k) : k === 'result' && /Succeeded/.test(m) ? p.green(k) : k);

@@ -5,7 +5,8 @@ import { openFleet } from '../../fleet/source.js';
 import { allStores } from '../../imaging/stores.js';
 import { UsageError } from '../../lib/errors.js';
 import { boxDir } from '../../share/layout.js';
-import { JSON_OUT, siteOptions, withSiteOptions } from '../options.js';
+import { JSON_OUT, OUTPUT, outputFormat, siteOptions, withSiteOptions } from '../options.js';
+import { isDataFormat, renderData } from '../views/data.js';
 import { renderHistoryText, type BoxHistoryView } from '../views/history-view.js';
 
 /** `tbx history <box>`: who asked for what and when, who approved it, what happened, and the images that exist. */
@@ -13,6 +14,7 @@ export function register(program: Command): void {
   withSiteOptions(program.command('history').description("a box's requests from git (who asked, who approved, what the agent did) and its images"), { shares: false })
     .addOption(new Option('--backup <dir>', 'backup share root: also list the images that exist for the box').env('TBX_BACKUP_ROOT'))
     .argument('<box>', 'testbox name')
+    .addOption(OUTPUT(['text', 'json', 'yaml']))
     .addOption(JSON_OUT())
     .addHelpText(
       'after',
@@ -26,7 +28,9 @@ backup added to the share (an unchanged disk adds almost nothing to the chunk st
 
 Examples:
   tbx history tb-linux-01 --fleet ssh://git.lab/fleet.git --backup /srv/testbox-backup
-  tbx history tb-linux-01 --fleet . --json | jq '.requests[-1].results'`,
+  tbx history tb-linux-01 --fleet . -o json | jq '.requests[-1].results'
+
+Exit codes: 0 shown, 1 error (the box was never in the fleet, the fleet repo is unreachable).`,
     )
     .action(async (box: string, opts: Record<string, unknown>) => {
       const site = siteOptions(opts, ['fleet']);
@@ -42,6 +46,7 @@ Examples:
         // Every generation, not just the newest per disk: history is about what can be restored.
         view.images = (await Promise.all(allStores().map((s) => (s.generations ? s.generations(dir) : s.list(dir))))).flat();
       }
-      process.stdout.write(`${opts.json ? JSON.stringify(view, null, 2) : renderHistoryText(view)}\n`);
+      const format = outputFormat(opts);
+      process.stdout.write(`${isDataFormat(format) ? renderData(view, format) : renderHistoryText(view)}\n`);
     });
 }

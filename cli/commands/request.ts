@@ -36,7 +36,11 @@ Examples:
   tbx request -l rack=b3 backup-again --reason "before the firmware update" --push
   tbx request tb-linux-01 tb-linux-02 refresh-info -C ~/fleet
   tbx request tb-linux-07 restore --source tb-golden --force --reason "reimage from the golden box"
-  tbx request tb-win-01 none          # end a rescue: the box boots its disk again`,
+  tbx request tb-win-01 none          # end a rescue: the box boots its disk again
+
+Exit codes: 0 committed (and pushed with --push), 1 error: an unknown box or action, no box
+matching the selector, a box file that would not validate (nothing is committed), or a failed
+push (the branch stays committed; push it by hand).`,
     )
     .action(async (args: string[], opts: Record<string, unknown>) => {
       const { boxes: named, action } = splitArgs(args);

@@ -35,7 +35,10 @@ Examples:
   tbx status -o wide -l rack=b3
   tbx status --watch                      # live progress while boxes are imaged
   tbx status --since 2h -o json | jq '.[] | select(.phase == "Failed")'
-  tbx status tb-linux-01 -o yaml`,
+  tbx status tb-linux-01 -o yaml
+
+Exit codes: 0 shown (also when the filters match no box), 1 error (an unknown box name, an
+invalid fleet, an unreachable fleet repo or share, a bad option value).`,
     )
     .action(async (names: string[], opts: Record<string, unknown>) => {
       const site = siteOptions(opts, ['fleet', 'backup']);
