@@ -36,8 +36,12 @@ CI), pretty lines on a terminal; \`TBX_LOG_FORMAT=json|pretty\` overrides, \`--l
   },
   reconcile: {
     FILES: `\`<state-dir>/telemetry.json\`: which request results were already notified, the metric counters and
-notifications still to deliver. \`<backup>/tbx-events.jsonl\`: one JSON line per applied, skipped or
-failed change and per invalid pass (read by \`tbx events\`), rotated to \`.1\` past 10 MiB.`,
+notifications still to deliver, and what last held each box back. \`<backup>/tbx-events.jsonl\` (read by
+\`tbx events\`, rotated to \`.1\` past 10 MiB) gets one JSON line per applied, skipped or failed change;
+one when a box is newly held back (\`blocked\`, \`queued\`, \`held\` outside its maintenance window,
+\`suspended\`) or held for another reason than at the last pass; and one when a pass finds the fleet
+invalid (with the error count and the first error), again only when the errors change. A box that
+stays held for the same reason, or a fleet that stays invalid, adds no further lines.`,
     METRICS: `Written after every pass to \`--metrics-file\` (atomically, for node_exporter's textfile collector)
 and served on \`GET /metrics\` with \`--watch --metrics-listen\`:
 

@@ -25,10 +25,12 @@ export function register(program: Command, logger: () => Logger): void {
     .addHelpText(
       'after',
       `
-After each pass tbx appends its decisions to <backup>/tbx-events.jsonl (read by tbx events),
-updates the metrics and sends notifications for requests that newly Succeeded, Failed or
-Stalled. The first pass only records a baseline. See docs/tbx-reconcile.1.md for the metrics
-and the webhook payload.
+After each pass tbx appends its decisions to <backup>/tbx-events.jsonl (read by tbx events):
+the changes it applied, skipped or failed, boxes newly held back (blocked, queued, outside a
+maintenance window, suspended) and an invalid fleet, each once until it changes. It updates
+the metrics and sends notifications for requests that newly Succeeded, Failed or Stalled (the
+first pass only records a baseline). See docs/tbx-reconcile.1.md for the metrics and the
+webhook payload.
 
 Examples:
   tbx reconcile --fleet ssh://git.lab/fleet.git --tftp /srv/testbox-tftp --backup /srv/testbox-backup
