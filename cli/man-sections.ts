@@ -39,9 +39,10 @@ CI), pretty lines on a terminal; \`TBX_LOG_FORMAT=json|pretty\` overrides, \`--l
 notifications still to deliver, and what last held each box back. \`<backup>/tbx-events.jsonl\` (read by
 \`tbx events\`, rotated to \`.1\` past 10 MiB) gets one JSON line per applied, skipped or failed change;
 one when a box is newly held back (\`blocked\`, \`queued\`, \`held\` outside its maintenance window,
-\`suspended\`) or held for another reason than at the last pass; and one when a pass finds the fleet
-invalid (with the error count and the first error), again only when the errors change. A box that
-stays held for the same reason, or a fleet that stays invalid, adds no further lines.`,
+\`suspended\`) or held for another reason than at the last pass. A box that stays held for the same
+reason adds no further lines. A pass that finds the fleet invalid writes nothing to either share,
+not even this log (fail closed): its errors go to the reconciler's own log (stderr, the journal),
+its exit code (1) and \`tbx_passes_total{outcome="invalid"}\`.`,
     METRICS: `Written after every pass to \`--metrics-file\` (atomically, for node_exporter's textfile collector)
 and served on \`GET /metrics\` with \`--watch --metrics-listen\`:
 

@@ -19,8 +19,8 @@ export interface DecisionEntry {
   box: string | null;
   /** The change (`write-pxe`, `delete-pxe`, ...), `hold` for a box held back, or `pass` for a pass-level entry. */
   op: string;
-  /** A change's result, the outcome holding a box back, or `invalid` for a pass that stopped at validation. */
-  result: 'applied' | 'skipped' | 'failed' | HeldOutcome | 'invalid';
+  /** A change's result, or the outcome holding a box back. */
+  result: 'applied' | 'skipped' | 'failed' | HeldOutcome;
   detail: string;
   revision: string | null;
 }
@@ -29,27 +29,19 @@ export interface DecisionEntry {
 export interface HeldMemory {
   /** Box -> the key of what held it at the last pass (absent: it was not held). */
   held: Record<string, string>;
-  /** Summary of the last invalid pass while the fleet stays invalid, else null. */
-  invalid: string | null;
 }
 
 /**
  * Pure: the entries for boxes newly held back (blocked, queued, outside a maintenance
- * window, suspended) or held for another reason than at the last pass, and for an invalid
- * pass whose errors differ from the last one logged; and the memory for the next pass.
- * A box that stays held for the same reason writes one line, not one per pass; a queued
- * box moving up the queue is the same reason.
+ * window, suspended) or held for another reason than at the last pass, and the memory for
+ * the next pass. A box that stays held for the same reason writes one line, not one per
+ * pass; a queued box moving up the queue is the same reason. An invalid or busy pass adds
+ * nothing and keeps the memory: it wrote nothing to the shares, not even this log (fail
+ * closed); its errors go to the reconciler's own log, exit code and metrics.
  */
 export function heldDecisions(pass: PassResult, memory: HeldMemory, now: Date): { entries: DecisionEntry[]; memory: HeldMemory } {
   const time = now.toISOString();
   const revision = pass.revision;
-  if (pass.outcome === 'invalid') {
-    const errors = pass.diagnostics.filter((d) => d.severity === 'error');
-    const first = errors[0];
-    const summary = `fleet revision ${revision?.slice(0, 12) ?? '?'} is invalid, nothing was changed: ${errors.length} error(s)${first ? `; first: ${first.file}:${first.line}:${first.col}: ${first.message}` : ''}`;
-    const entries = summary === memory.invalid ? [] : [{ time, source: 'reconciler' as const, box: null, op: 'pass', result: 'invalid' as const, detail: summary, revision }];
-    return { entries, memory: { held: memory.held, invalid: summary } };
-  }
   if (!pass.plan || pass.outcome !== 'applied') return { entries: [], memory };
   const held: Record<string, string> = {};
   const entries: DecisionEntry[] = [];
@@ -60,13 +52,14 @@ export function heldDecisions(pass: PassResult, memory: HeldMemory, now: Date): 
     held[b.name] = key;
     if (memory.held[b.name] !== key) entries.push({ time, source: 'reconciler', box: b.name, op: 'hold', result: b.outcome as HeldOutcome, detail: b.reason, revision });
   }
-  return { entries, memory: { held, invalid: null } };
+  return { entries, memory: { held } };
 }
 
 /** The entries a pass adds for its changes: every applied, skipped or failed one (see {@link heldDecisions} for the rest). */
 export function decisionsOf(pass: PassResult, now: Date): DecisionEntry[] {
   const time = now.toISOString();
   const revision = pass.revision;
+  // An invalid or busy pass changed nothing, and so it writes nothing either, not even here.
   if (!pass.apply) return [];
   const box = (c: { op: string } & Partial<{ box: string }>) => c.box ?? null;
   return [

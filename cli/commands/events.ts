@@ -67,7 +67,7 @@ function render(events: TimelineEvent[], format: string): string {
   if (isDataFormat(format)) return renderData(events, format);
   if (!events.length) return 'No events.';
   const p = painter(colorEnabled(process.stdout));
-  const kind = (k: string, m: string) => (/^error|Failed|Stalled|failed:|^blocked:|^invalid:/.test(m) ? p.red(k) : k === 'result' && /Succeeded/.test(m) ? p.green(k) : k);
+  const kind = (k: string, m: string) => (/^error|Failed|Stalled|failed:|^blocked:/.test(m) ? p.red(k) : k === 'result' && /Succeeded/.test(m) ? p.green(k) : k);
   return table(
     ['TIME', 'BOX', 'KIND', 'WHO', 'MESSAGE'],
     events.map((e) => [e.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), e.box ?? '-', kind(e.kind, e.message), e.who, e.message]),

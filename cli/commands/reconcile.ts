@@ -27,7 +27,8 @@ export function register(program: Command, logger: () => Logger): void {
       `
 After each pass tbx appends its decisions to <backup>/tbx-events.jsonl (read by tbx events):
 the changes it applied, skipped or failed, boxes newly held back (blocked, queued, outside a
-maintenance window, suspended) and an invalid fleet, each once until it changes. It updates
+maintenance window, suspended), each once until it changes; an invalid pass writes nothing
+there (nor anywhere on the shares), its errors go to stderr. It updates
 the metrics and sends notifications for requests that newly Succeeded, Failed or Stalled (the
 first pass only records a baseline). See docs/tbx-reconcile.1.md for the metrics and the
 webhook payload.

@@ -5,7 +5,7 @@ import type { BoxPlan, Outcome } from '../../reconciler/plan-types.js';
 import { heldDecisions, type HeldMemory } from '../../telemetry/events-log.js';
 
 const NOW = new Date('2026-11-25T10:00:00Z');
-const none: HeldMemory = { held: {}, invalid: null };
+const none: HeldMemory = { held: {} };
 
 function boxPlan(name: string, outcome: Outcome, reason: string, action = 'restore', request = 'r-1'): BoxPlan {
   return { name, ip: '10.0.0.1', hex: '0A000001', action, request, outcome, reason, phase: null, attempt: null, changes: [] };
@@ -54,12 +54,10 @@ test('held box released, then held again -> logged again; a new request while su
   assert.equal(heldDecisions(pass(boxPlan('tb-a', 'suspended', 'suspend: true', 'restore', 'r-2')), first.memory, NOW).entries.length, 1);
 });
 
-test('invalid pass -> one line with the error count and the first error; the same errors next pass -> none; new errors -> one', () => {
-  const first = heldDecisions(invalid('ip must match format "ipv4"'), none, NOW);
-  assert.deepEqual(first.entries.map((e) => [e.box, e.op, e.result, e.detail]), [[null, 'pass', 'invalid', 'fleet revision def4567890ab is invalid, nothing was changed: 1 error(s); first: testboxes/tb-a.yaml:4:5: ip must match format "ipv4"']]);
-  assert.deepEqual(heldDecisions(invalid('ip must match format "ipv4"'), first.memory, NOW).entries, []);
-  assert.equal(heldDecisions(invalid('name must equal the file name'), first.memory, NOW).entries.length, 1);
-  const valid = heldDecisions(pass(), first.memory, NOW);
-  assert.equal(valid.memory.invalid, null);
-  assert.equal(heldDecisions(invalid('ip must match format "ipv4"'), valid.memory, NOW).entries.length, 1, 'invalid again after a valid pass');
+test('invalid pass -> no line (it writes nothing to the shares) and the memory kept, so held boxes are not logged again after it', () => {
+  const first = heldDecisions(pass(boxPlan('tb-a', 'blocked', 'no image')), none, NOW);
+  const bad = heldDecisions(invalid('ip must match format "ipv4"'), first.memory, NOW);
+  assert.deepEqual(bad.entries, []);
+  assert.deepEqual(bad.memory, first.memory);
+  assert.deepEqual(heldDecisions(pass(boxPlan('tb-a', 'blocked', 'no image')), bad.memory, NOW).entries, []);
 });
