@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command, Option } from 'commander';
 import { parse } from 'yaml';
 import { UsageError } from '../lib/errors.js';
+import { CONFIG_KEYS } from './config-keys.js';
 
 /** Where tbx reads its site configuration unless --config or TBX_CONFIG names another file (TBX_CONFIG= turns it off). */
 export const DEFAULT_CONFIG_PATH = '/etc/tbx/config.yaml';
@@ -38,7 +39,7 @@ function kebab(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-/** Every config key the program understands: each option's attribute name in kebab case. */
+/** The config keys of the commands loaded into `program`: each option's attribute name in kebab case. */
 export function knownKeys(program: Command): Set<string> {
   const keys = new Set<string>();
   const walk = (cmd: Command) => {
@@ -52,10 +53,12 @@ export function knownKeys(program: Command): Set<string> {
 /**
  * Fill the options of `cmd` and its parents that neither a flag nor an environment
  * variable set from `config` (precedence: flag > environment > config file > default).
- * Unknown keys are refused so a typo does not silently fall back to a default.
+ * A key of another command is ignored (one file serves every command); a key no command
+ * has ({@link CONFIG_KEYS}) is refused, so a typo does not silently fall back to a default.
  */
 export function applyConfig(program: Command, cmd: Command, config: ConfigValues, path: string): void {
-  const known = knownKeys(program);
+  // `program` holds only the running command's module (cli/main.ts), hence the static list.
+  const known = new Set([...CONFIG_KEYS, ...knownKeys(program)]);
   const given = new Map(Object.entries(config).map(([k, v]) => [kebab(k), v]));
   for (const k of given.keys()) {
     if (!known.has(k)) throw new UsageError(`unknown key '${k}' in config file ${path} (keys are flag names without the dashes, e.g. state-dir)`);

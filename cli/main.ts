@@ -32,6 +32,22 @@ const COMMANDS: ReadonlyArray<{ names: string[]; load: () => Promise<{ register:
   { names: ['completion'], load: () => import('./commands/completion.js') },
 ];
 
+/** What `tbx --help` says after the command list: the day-to-day commands and where the exit codes are. */
+const ROOT_HELP = `
+Examples:
+  tbx validate                                   # in a fleet checkout: the PR check
+  tbx request tb-linux-01 restore --reason "broken root fs" --push
+  tbx plan --format markdown > plan.md           # what the merge will do, as a PR comment
+  tbx reconcile --watch                          # on the storage server (or a systemd timer)
+  tbx status -o wide                             # every box: phase, progress, last backup, PXE
+  tbx events --since 2h && tbx history tb-linux-01
+
+Site paths come from --fleet/--tftp/--backup, TBX_FLEET/TBX_TFTP_ROOT/TBX_BACKUP_ROOT or
+/etc/tbx/config.yaml (in that order). Tables are for people; -o json and -o yaml for scripts.
+
+Exit codes: 0 ok, 1 error, 2 tbx plan has changes pending; tbx agent keeps the seed's codes
+(10-20, 98, 99). See docs/exit-codes.md, and 'tbx <command> --help' for each command.`;
+
 /** Global options that take a value (to find the command word after them). */
 const VALUE_OPTIONS = new Set(['--log-level', '--config']);
 
@@ -56,6 +72,7 @@ export async function buildProgram(argv?: string[]): Promise<Command> {
     .version(version(), '-V, --version')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']).env('TBX_LOG_LEVEL').default('info'))
     .addOption(new Option('--config <file>', 'config file (flags > environment > config file)').env('TBX_CONFIG').default(DEFAULT_CONFIG_PATH))
+    .addHelpText('after', ROOT_HELP)
     .showHelpAfterError()
     .exitOverride();
   // Config file values fill what neither a flag nor an environment variable set.

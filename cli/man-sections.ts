@@ -26,16 +26,23 @@ the running command does not have is ignored.`,
     'EXIT STATUS': `0 done (for \`plan\`: no changes pending), 1 an error (invalid fleet, unreachable share or repo,
 a failed change, a failed \`doctor\` check, a usage error), 2 \`plan\` has changes pending.
 \`tbx agent\` keeps the seed's codes (10-20, 98, 99). See [exit-codes.md](exit-codes.md).`,
-    OUTPUT: `Tables are for people; \`-o json\`/\`--format json\` (and \`-o yaml\` where offered) for scripts. Colour
-appears only when stdout is a terminal; \`NO_COLOR\` (any non-empty value) turns it off, \`FORCE_COLOR=1\`
-forces it. Logs go to stderr: JSON lines from pino when stderr is not a terminal (journald, files,
+    OUTPUT: `Tables are for people; \`-o json\` and \`-o yaml\` are for scripts (kubectl's flag): on \`status\`,
+\`events\`, \`history\`, \`plan\` (also \`-o markdown\`; \`--format\` is the same flag), \`doctor\` and
+\`image ls|du|verify|gc|import\`. \`--json\` stays as an alias of \`-o json\` wherever it was. \`validate\`
+keeps \`--format text|json|github\`. Colour appears only when stdout is a terminal; \`NO_COLOR\` (any
+non-empty value) turns it off, \`FORCE_COLOR=1\` forces it. Logs go to stderr: JSON lines from pino when stderr is not a terminal (journald, files,
 CI), pretty lines on a terminal; \`TBX_LOG_FORMAT=json|pretty\` overrides, \`--log-level\` filters.`,
     'SHELL COMPLETION': '`tbx completion bash > /etc/bash_completion.d/tbx`, or `tbx completion zsh > "${fpath[1]}/_tbx"`.',
   },
   reconcile: {
     FILES: `\`<state-dir>/telemetry.json\`: which request results were already notified, the metric counters and
-notifications still to deliver. \`<backup>/tbx-events.jsonl\`: one JSON line per applied, skipped or
-failed change and per invalid pass (read by \`tbx events\`), rotated to \`.1\` past 10 MiB.`,
+notifications still to deliver, and what last held each box back. \`<backup>/tbx-events.jsonl\` (read by
+\`tbx events\`, rotated to \`.1\` past 10 MiB) gets one JSON line per applied, skipped or failed change;
+one when a box is newly held back (\`blocked\`, \`queued\`, \`held\` outside its maintenance window,
+\`suspended\`) or held for another reason than at the last pass. A box that stays held for the same
+reason adds no further lines. A pass that finds the fleet invalid writes nothing to either share,
+not even this log (fail closed): its errors go to the reconciler's own log (stderr, the journal),
+its exit code (1) and \`tbx_passes_total{outcome="invalid"}\`.`,
     METRICS: `Written after every pass to \`--metrics-file\` (atomically, for node_exporter's textfile collector)
 and served on \`GET /metrics\` with \`--watch --metrics-listen\`:
 

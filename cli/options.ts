@@ -9,7 +9,15 @@ export const TFTP = () => new Option('--tftp <dir>', 'TFTP root (holds pxelinux.
 export const BACKUP = () => new Option('--backup <dir>', 'backup share root (holds the testbox-backup marker)').env('TBX_BACKUP_ROOT');
 export const STATE = () => new Option('--state-dir <dir>', "where tbx keeps its clones of the fleet repo").env('TBX_STATE_DIR');
 export const BRANCH = () => new Option('--branch <name>', 'fleet branch to follow (default: the remote default branch)').env('TBX_BRANCH');
-export const JSON_OUT = () => new Option('--json', 'print JSON instead of a table');
+export const JSON_OUT = () => new Option('--json', 'same as -o json (kept for scripts that use it)');
+
+/** `-o, --output <format>`, kubectl's output flag; `choices` are what the command offers, the first is the default. */
+export const OUTPUT = (choices: [string, ...string[]]) => new Option('-o, --output <format>', 'output format').choices(choices).default(choices[0]);
+
+/** The output format a command was asked for: `--json` (the older flag, an alias) or `-o`. */
+export function outputFormat(opts: Record<string, unknown>): string {
+  return opts.json === true ? 'json' : String(opts.output);
+}
 export const PROTECTED = () => new Option('--protected-branch <name>', 'act only on revisions reachable from this branch').env('TBX_PROTECTED_BRANCH');
 export const SIGNERS = () => new Option('--allowed-signers <file>', 'require desired-state commits signed by a key in this SSH allowed-signers file').env('TBX_ALLOWED_SIGNERS');
 export const SIGNED_SINCE = () => new Option('--signed-since <commit>', 'with --allowed-signers: trust history before this commit').env('TBX_SIGNED_SINCE');

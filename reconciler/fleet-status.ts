@@ -20,10 +20,19 @@ export interface BoxStatusRow {
   finishedAt: string | null;
   /** Live imaging progress of the current request while it is Running (from progress.json). */
   progress: ProgressRecord | null;
-  /** Newest image time and total bytes on the share. */
+  /** Time of the newest image on the share. */
   lastBackup: string | null;
+  /**
+   * Size of the disks the newest images were taken from (logical bytes, what a restore
+   * writes); null when there is no image or none records its disk size (seed images).
+   */
   backupBytes: number | null;
-  /** `active` (tbx's config), `foreign` (a file tbx did not write) or `none`. */
+  /**
+   * Bytes those backups added to the share: a gzip image's file size; for a chunked
+   * generation only chunks no earlier image had, so 0 after a backup-again of an unchanged disk.
+   */
+  backupStoredBytes: number | null;
+  /** `active` (tbx's config), `foreign` (a file tbx did not write), `none`, or `unknown` (no TFTP root given). */
   pxe: 'active' | 'foreign' | 'none' | 'unknown';
   suspended: boolean;
   labels: Record<string, string>;
@@ -63,7 +72,8 @@ export async function fleetStatus(desired: Desired, options: { tftpRoot?: string
       finishedAt: last?.finishedAt ?? null,
       progress,
       lastBackup: images.length ? images.map((i) => i.createdAt ?? '').sort().at(-1) || null : null,
-      backupBytes: images.length ? images.reduce((n, i) => n + i.storedBytes, 0) : null,
+      backupBytes: images.some((i) => i.logicalBytes !== null) ? images.reduce((n, i) => n + (i.logicalBytes ?? 0), 0) : null,
+      backupStoredBytes: images.length ? images.reduce((n, i) => n + i.storedBytes, 0) : null,
       pxe: options.tftpRoot === undefined ? 'unknown' : !pxe ? 'none' : pxe.owner && !pxe.irregular ? 'active' : 'foreign',
       suspended: box.suspend,
       labels: box.labels ?? {},

@@ -47,7 +47,7 @@ ${css}
 <div class="summary">${[...counts].map(([p, n]) => `<span class="badge phase-${cls(p)}">${esc(phaseLabel(p))} ${n}</span>`).join('')}</div>
 <div class="controls" style="margin-top:12px"><input id="filter" type="search" placeholder="filter by name, ip or label"><select id="phase"><option value="">every phase</option>${[...counts.keys()].map((p) => `<option>${esc(p)}</option>`).join('')}</select><span id="shown" class="small"></span></div>
 <table id="boxes">
-<thead><tr><th>Box</th><th>Phase</th><th>Action / request</th><th>Last backups</th><th>Images</th><th>History</th><th>PXE</th></tr></thead>
+<thead><tr><th>Box</th><th>Phase</th><th>Action / request</th><th title="finished backups: time and bytes the agent imaged">Last backups</th><th title="disk: size of the disk the image was taken from; stored: bytes the backup added to the share">Images</th><th>History</th><th>PXE</th></tr></thead>
 <tbody>
 ${r.boxes.map(row).join('\n')}
 </tbody>
@@ -76,7 +76,9 @@ function row(b: ReportBox): string {
   const labels = Object.entries(b.labels).map(([k, v]) => `${k}=${v}`);
   const search = [b.name, b.ip, ...labels].join(' ').toLowerCase();
   const backups = b.lastBackups.length ? b.lastBackups.map((h) => `${esc(shortTime(h.at))} <span class="small">${esc(humanBytes(h.bytes))}</span>`).join('<br>') : '<span class="small">none</span>';
-  const images = b.images.length ? b.images.map((i) => `<code>${esc(i.ref)}</code>${i.generation !== undefined ? ` gen ${i.generation}` : ''} <span class="small">${esc(humanBytes(i.storedBytes))}</span>`).join('<br>') : '<span class="small">none</span>';
+  // Disk size and stored bytes, labelled: a chunked generation of an unchanged disk stores 0 B.
+  const size = (i: ReportBox['images'][number]) => `${i.logicalBytes !== null ? `${humanBytes(i.logicalBytes)} disk, ` : ''}${humanBytes(i.storedBytes)} stored`;
+  const images = b.images.length ? b.images.map((i) => `<code>${esc(i.ref)}</code>${i.generation !== undefined ? ` gen ${i.generation}` : ''} <span class="small">${esc(size(i))}</span>`).join('<br>') : '<span class="small">none</span>';
   const progress = b.progress ? ` <span class="small">${b.progress.percent.toFixed(0)}%</span>` : '';
   return `<tr class="phase-${cls(b.phase)}" data-phase="${esc(b.phase)}" data-search="${esc(search)}" data-box="${esc(b.name)}">
 <td><strong>${esc(b.name)}</strong>${b.suspended ? ' <span class="small">(suspended)</span>' : ''}<br><span class="small">${esc(b.ip)}${labels.length ? ` · ${esc(labels.join(', '))}` : ''}</span></td>

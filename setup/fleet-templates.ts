@@ -52,14 +52,27 @@ export function vscodeSettings(): string {
   return `${JSON.stringify({ 'yaml.schemas': { [`./.tbx/schema/${SCHEMA_FILES.Site}`]: 'fleet.yaml', [`./.tbx/schema/${SCHEMA_FILES.Testbox}`]: 'testboxes/*.yaml', [`./.tbx/schema/${SCHEMA_FILES.TestboxStatus}`]: 'status/*.yaml', [`./.tbx/schema/${SCHEMA_FILES.TestboxNote}`]: 'notes/*.yaml' } }, null, 2)}\n`;
 }
 
+/**
+ * What a CI job needs to install tbx. tbx is not on the public npm registry under its own
+ * name, and whoever owns `tbx` there would run code in every fleet's CI, so the install
+ * never falls back to a bare name: without TBX_PACKAGE the job fails and says what to set.
+ */
+const TBX_PACKAGE_HELP = `TBX_PACKAGE (required): the npm install spec of your tbx copy, e.g.
+#   https://git.lab/tools/tbx/-/archive/v0.1.0/tbx-v0.1.0.tar.gz or git+https://git.lab/tools/tbx.git#v0.1.0.
+#   Never the bare name 'tbx': that npm package is not this project.`;
+
+/** The message a CI job fails with when TBX_PACKAGE is unset. */
+export const TBX_PACKAGE_MISSING = "TBX_PACKAGE is not set: set it to the npm install spec of your tbx copy (a tarball or git URL); the npm package named tbx on the public registry is not this project";
+
 /** The GitHub Actions pull request check: validate everywhere, plan where the shares are reachable. */
 export function githubWorkflow(): string {
   return `# tbx pull request check.
 # validate: runs on any runner and annotates the changed files.
 # plan: runs only on a self-hosted runner that can read the shares (labels self-hosted, tbx-site)
 #       and only when the repository variable TBX_PLAN is 'true'; it comments the plan on the PR.
-# Set the repository variable TBX_PACKAGE to the npm spec tbx is installed from (e.g. a
-# tarball URL or git URL of your tbx copy).
+# Repository variables (Settings > Secrets and variables > Actions > Variables):
+# ${TBX_PACKAGE_HELP}
+# TBX_PLAN: 'true' to run the plan job.
 name: tbx
 on:
   pull_request:
@@ -74,9 +87,12 @@ jobs:
       - uses: actions/setup-node@v4
         with:
           node-version: 20
-      - run: npm install --global "$TBX_PACKAGE"
+      - name: Install tbx from the repository variable TBX_PACKAGE
+        run: |
+          if [ -z "$TBX_PACKAGE" ]; then echo "::error title=TBX_PACKAGE::${TBX_PACKAGE_MISSING}"; exit 1; fi
+          npm install --global "$TBX_PACKAGE"
         env:
-          TBX_PACKAGE: \${{ vars.TBX_PACKAGE || 'tbx' }}
+          TBX_PACKAGE: \${{ vars.TBX_PACKAGE }}
       - run: tbx validate --format github .
   plan:
     needs: validate
@@ -107,7 +123,9 @@ export function gitlabCi(): string {
 # tbx-validate: any runner. tbx-plan: a runner tagged tbx-site that can read the shares, only
 # when the CI/CD variable TBX_PLAN is "true"; it posts the plan as a merge request note
 # (needs a project access token with api scope in TBX_GITLAB_TOKEN).
-# Set TBX_PACKAGE to the npm spec tbx is installed from.
+# CI/CD variables (Settings > CI/CD > Variables):
+# ${TBX_PACKAGE_HELP}
+# TBX_PLAN: "true" to run tbx-plan; TBX_GITLAB_TOKEN for its note.
 stages: [check]
 
 tbx-validate:
@@ -116,7 +134,8 @@ tbx-validate:
   rules:
     - if: $CI_PIPELINE_SOURCE == "merge_request_event"
   script:
-    - npm install --global "\${TBX_PACKAGE:-tbx}"
+    - 'if [ -z "$TBX_PACKAGE" ]; then echo "${TBX_PACKAGE_MISSING}" >&2; exit 1; fi'
+    - npm install --global "$TBX_PACKAGE"
     - tbx validate .
 
 tbx-plan:

@@ -3,7 +3,7 @@ import { writeFileAtomic } from '../lib/atomic-write.js';
 import { describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { PassResult } from '../reconciler/pass.js';
-import { appendDecisions, decisionsOf } from './events-log.js';
+import { appendDecisions, decisionsOf, heldDecisions, type DecisionEntry } from './events-log.js';
 import { countPass, renderMetrics } from './metrics.js';
 import { readTelemetryState, withStateLock, writeTelemetryState } from './state-file.js';
 import { detectEvents, type RequestEvent } from './transitions.js';
@@ -31,8 +31,8 @@ export interface AfterPassReport {
 }
 
 /**
- * Observe a finished pass without touching its decisions: log the applied changes to the
- * decision log, detect requests that newly Succeeded, Failed or Stalled (the first run only
+ * Observe a finished pass without touching its decisions: log the applied changes and the
+ * boxes newly held back to the decision log, detect requests that newly Succeeded, Failed or Stalled (the first run only
  * records a baseline, so installing tbx does not replay history), update the counters, write
  * the metrics file and POST the notifications. Failures are logged, never thrown: the pass
  * already happened.
@@ -41,14 +41,18 @@ export async function afterPass(pass: PassResult, o: AfterPassOptions): Promise<
   const now = (o.now ?? (() => new Date()))();
   const statePath = join(o.stateDir, 'telemetry.json');
   const report: AfterPassReport = { events: [], delivered: 0, undelivered: 0, metrics: '' };
-  try {
-    await appendDecisions(o.backupRoot, decisionsOf(pass, now));
-  } catch (err) {
-    o.log.warn({ err: describeError(err) }, 'decision log not written');
-  }
+  let logged = false;
+  const log = async (entries: DecisionEntry[]) => {
+    logged = true;
+    await appendDecisions(o.backupRoot, entries).catch((err: unknown) => o.log.warn({ err: describeError(err) }, 'decision log not written'));
+  };
   try {
     await withStateLock(statePath, async () => {
       const { state, fresh } = await readTelemetryState(statePath);
+      // Held boxes are logged when their reason changes, so the log needs the last pass's.
+      const held = heldDecisions(pass, state.decisions, now);
+      await log([...decisionsOf(pass, now), ...held.entries]);
+      state.decisions = held.memory;
       if (pass.plan && pass.desired) {
         const found = detectEvents(pass.plan, pass.desired, state.seen);
         state.seen = found.seen;
@@ -80,6 +84,7 @@ export async function afterPass(pass: PassResult, o: AfterPassOptions): Promise<
   } catch (err) {
     o.log.error({ err: describeError(err) }, 'metrics and notifications skipped for this pass');
   }
+  if (!logged) await log(decisionsOf(pass, now));
   if (o.metricsFile && report.metrics) {
     await writeFileAtomic(o.metricsFile, report.metrics).catch((err: unknown) => o.log.error({ err: describeError(err), file: o.metricsFile }, 'metrics file not written'));
   }

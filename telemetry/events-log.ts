@@ -8,24 +8,58 @@ import type { PassResult } from '../reconciler/pass.js';
 export const EVENTS_LOG = 'tbx-events.jsonl';
 const ROTATE_BYTES = 10 * 1024 * 1024;
 
+/** Plan outcomes that keep a box from acting; the log records when a box enters or changes one. */
+export const HELD_OUTCOMES = ['blocked', 'queued', 'held', 'suspended'] as const;
+type HeldOutcome = (typeof HELD_OUTCOMES)[number];
+
 /** One line of the decision log. */
 export interface DecisionEntry {
   time: string;
   source: 'reconciler';
   box: string | null;
-  /** The change (`write-pxe`, `delete-pxe`, ...) or `pass` for a pass-level entry. */
+  /** The change (`write-pxe`, `delete-pxe`, ...), `hold` for a box held back, or `pass` for a pass-level entry. */
   op: string;
-  result: 'applied' | 'skipped' | 'failed';
+  /** A change's result, or the outcome holding a box back. */
+  result: 'applied' | 'skipped' | 'failed' | HeldOutcome;
   detail: string;
   revision: string | null;
 }
 
-/** The entries a pass adds: every applied, skipped or failed change, or why the pass stopped. */
+/** What the decision log remembers between passes, so it records changes rather than every pass. */
+export interface HeldMemory {
+  /** Box -> the key of what held it at the last pass (absent: it was not held). */
+  held: Record<string, string>;
+}
+
+/**
+ * Pure: the entries for boxes newly held back (blocked, queued, outside a maintenance
+ * window, suspended) or held for another reason than at the last pass, and the memory for
+ * the next pass. A box that stays held for the same reason writes one line, not one per
+ * pass; a queued box moving up the queue is the same reason. An invalid or busy pass adds
+ * nothing and keeps the memory: it wrote nothing to the shares, not even this log (fail
+ * closed); its errors go to the reconciler's own log, exit code and metrics.
+ */
+export function heldDecisions(pass: PassResult, memory: HeldMemory, now: Date): { entries: DecisionEntry[]; memory: HeldMemory } {
+  const time = now.toISOString();
+  const revision = pass.revision;
+  if (!pass.plan || pass.outcome !== 'applied') return { entries: [], memory };
+  const held: Record<string, string> = {};
+  const entries: DecisionEntry[] = [];
+  for (const b of pass.plan.boxes) {
+    if (!(HELD_OUTCOMES as readonly string[]).includes(b.outcome)) continue;
+    // The queue position is not a new reason; a different blocker is.
+    const key = `${b.outcome}/${b.action}/${b.request ?? ''}${b.outcome === 'blocked' ? `/${b.reason}` : ''}`;
+    held[b.name] = key;
+    if (memory.held[b.name] !== key) entries.push({ time, source: 'reconciler', box: b.name, op: 'hold', result: b.outcome as HeldOutcome, detail: b.reason, revision });
+  }
+  return { entries, memory: { held } };
+}
+
+/** The entries a pass adds for its changes: every applied, skipped or failed one (see {@link heldDecisions} for the rest). */
 export function decisionsOf(pass: PassResult, now: Date): DecisionEntry[] {
   const time = now.toISOString();
   const revision = pass.revision;
-  // An invalid or busy pass changed nothing, and so it writes nothing either, not even here:
-  // its errors go to the pass's own log and exit code.
+  // An invalid or busy pass changed nothing, and so it writes nothing either, not even here.
   if (!pass.apply) return [];
   const box = (c: { op: string } & Partial<{ box: string }>) => c.box ?? null;
   return [

@@ -2,6 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { writeFileAtomic } from '../lib/atomic-write.js';
+import type { HeldMemory } from './events-log.js';
 import { emptyCounters, type Counters } from './metrics.js';
 import type { RequestEvent, Seen } from './transitions.js';
 
@@ -12,6 +13,8 @@ export interface TelemetryState {
   counters: Counters;
   /** Notifications whose delivery failed; retried at the next pass (at most 100 kept). */
   pending: RequestEvent[];
+  /** What the decision log last recorded as holding each box back. */
+  decisions: HeldMemory;
 }
 
 /** Read the state file; `fresh` is true when there was none (the first pass records a baseline). */
@@ -19,10 +22,10 @@ export async function readTelemetryState(path: string): Promise<{ state: Telemet
   try {
     const v = JSON.parse(await readFile(path, 'utf8')) as TelemetryState;
     if (v.version !== 1) throw new Error('unknown version');
-    return { state: { version: 1, seen: v.seen ?? {}, counters: { ...emptyCounters(), ...v.counters }, pending: v.pending ?? [] }, fresh: false };
+    return { state: { version: 1, seen: v.seen ?? {}, counters: { ...emptyCounters(), ...v.counters }, pending: v.pending ?? [], decisions: { held: v.decisions?.held ?? {} } }, fresh: false };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && !(err instanceof SyntaxError) && (err as Error).message !== 'unknown version') throw err;
-    return { state: { version: 1, seen: {}, counters: emptyCounters(), pending: [] }, fresh: (err as NodeJS.ErrnoException).code === 'ENOENT' };
+    return { state: { version: 1, seen: {}, counters: emptyCounters(), pending: [], decisions: { held: {} } }, fresh: (err as NodeJS.ErrnoException).code === 'ENOENT' };
   }
 }
 

@@ -5,6 +5,7 @@ import { Option } from 'commander';
 import { runAgent } from '../../agent/run-agent.js';
 import { allStores, writeStore } from '../../imaging/stores.js';
 import { createLogger } from '../../lib/logger.js';
+import { numberOption } from '../option-values.js';
 
 /** `tbx agent`: runs on the maintenance image and carries out the action of this boot. */
 export function register(program: Command): void {
@@ -23,8 +24,8 @@ export function register(program: Command): void {
     .addOption(new Option('--hostname <name>', 'skip the reverse DNS lookup').hideHelp())
     .addOption(new Option('--proc-dir <dir>').default('/proc').hideHelp())
     .addOption(new Option('--sys-firmware <dir>').default('/sys/firmware').hideHelp())
-    .addOption(new Option('--fail-delay <seconds>', 'pause before rebooting after a failure').default('300'))
-    .addOption(new Option('--share-wait <seconds>', 'pause between share mount attempts').default('15'))
+    .addOption(numberOption(new Option('--fail-delay <seconds>', 'pause before rebooting after a failure').default(300), { unit: 'seconds', zero: true }))
+    .addOption(numberOption(new Option('--share-wait <seconds>', 'pause between share mount attempts').default(15), { unit: 'seconds', zero: true }))
     .addOption(new Option('--no-mount', 'do not try to mount missing shares'))
     .addOption(new Option('--reboot-command <cmd...>', 'how to reboot').default(['reboot']))
     .addOption(new Option('--state-dir <dir>', "where the agent keeps its clone of the fleet repo").env('TBX_STATE_DIR'))
@@ -46,8 +47,8 @@ export function register(program: Command): void {
         sysFirmware: String(opts.sysFirmware),
         reboot: opts.reboot !== false,
         rebootCommand: opts.rebootCommand as string[],
-        failDelayMs: Number(opts.failDelay) * 1000,
-        shareWaitMs: Number(opts.shareWait) * 1000,
+        failDelayMs: (opts.failDelay as number) * 1000,
+        shareWaitMs: (opts.shareWait as number) * 1000,
         tryMount: opts.mount !== false,
         stores: allStores(),
         writeStore: writeStore(),

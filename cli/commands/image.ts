@@ -15,7 +15,9 @@ import { UsageError } from '../../lib/errors.js';
 import { isIPv4 } from '../../lib/hex-ip.js';
 import type { Logger } from '../../lib/logger.js';
 import { assertBackupShare, boxDir } from '../../share/layout.js';
-import { BACKUP, JSON_OUT } from '../options.js';
+import { numberOption } from '../option-values.js';
+import { BACKUP, JSON_OUT, OUTPUT, outputFormat } from '../options.js';
+import { isDataFormat, renderData } from '../views/data.js';
 import { renderGc, renderImageList, renderSpace, renderVerify } from '../views/image-view.js';
 
 const EXAMPLES = `
@@ -24,7 +26,7 @@ their images or the share's finder files).
 
 Examples:
   tbx image ls --backup /srv/testbox-backup
-  tbx image ls tb-linux-01 --json
+  tbx image ls tb-linux-01 -o json
   tbx image verify                      # re-hash every chunk every image references
   tbx image du
   tbx image gc --dry-run                # what gc would delete; gc waits for no backup
@@ -48,15 +50,18 @@ export function register(program: Command, logger: () => Logger): void {
       await pool.close();
     }
   };
-  const print = (opts: Record<string, unknown>, value: unknown, text: string) => process.stdout.write(`${opts.json ? JSON.stringify(value, null, 2) : text}\n`);
+  const print = (opts: Record<string, unknown>, value: unknown, text: string) => {
+    const format = outputFormat(opts);
+    process.stdout.write(`${isDataFormat(format) ? renderData(value, format) : text}\n`);
+  };
 
   image
     .command('ls')
-    .addHelpText('after', `\nExamples:\n  tbx image ls --backup /srv/testbox-backup\n  tbx image ls tb-linux-01 --json\n`)
+    .addHelpText('after', `\nExamples:\n  tbx image ls --backup /srv/testbox-backup\n  tbx image ls tb-linux-01 -o json\n`)
     .description('generations with their sizes (logical, stored, new), age, mode and digest')
     .argument('[box]', 'only this box (IP or testbox name)')
     .addOption(BACKUP())
-    .addOption(JSON_OUT())
+    .addOption(OUTPUT(['table', 'json', 'yaml'])).addOption(JSON_OUT())
     .action(async (box: string | undefined, opts: Record<string, unknown>) => {
       const backup = await root(opts);
       const rows = await listImages(backup, box ? [await resolveBox(backup, box)] : undefined);
@@ -74,16 +79,16 @@ export function register(program: Command, logger: () => Logger): void {
   };
   const VERIFY_HELP = `\nExamples:\n  tbx verify                      # every image on the share\n  tbx image verify tb-linux-01 --json\n`;
   const VERIFY_WHAT = 're-hash every image of one box or of all (chunks of chunked images, .gz files against their .sha256); exit 1 on any problem';
-  image.command('verify').description(VERIFY_WHAT).addHelpText('after', VERIFY_HELP).argument('[box]', 'only this box (IP or testbox name)').addOption(BACKUP()).addOption(JSON_OUT()).action(verify);
+  image.command('verify').description(VERIFY_WHAT).addHelpText('after', VERIFY_HELP).argument('[box]', 'only this box (IP or testbox name)').addOption(BACKUP()).addOption(OUTPUT(['text', 'json', 'yaml'])).addOption(JSON_OUT()).action(verify);
   // `tbx verify`: the same check at the top level, where an admin looks first.
-  program.command('verify').description(`${VERIFY_WHAT} (same as tbx image verify)`).addHelpText('after', VERIFY_HELP).argument('[box]', 'only this box (IP or testbox name)').addOption(BACKUP()).addOption(JSON_OUT()).action(verify);
+  program.command('verify').description(`${VERIFY_WHAT} (same as tbx image verify)`).addHelpText('after', VERIFY_HELP).argument('[box]', 'only this box (IP or testbox name)').addOption(BACKUP()).addOption(OUTPUT(['text', 'json', 'yaml'])).addOption(JSON_OUT()).action(verify);
 
   image
     .command('du')
     .addHelpText('after', `\nExamples:\n  tbx image du --backup /srv/testbox-backup\n  tbx image du --json\n`)
     .description('space per box (unique and shared) and the dedup ratio of the share')
     .addOption(BACKUP())
-    .addOption(JSON_OUT())
+    .addOption(OUTPUT(['table', 'json', 'yaml'])).addOption(JSON_OUT())
     .action(async (opts: Record<string, unknown>) => {
       const report = await spaceReport(await root(opts));
       print(opts, report, renderSpace(report));
@@ -95,12 +100,11 @@ export function register(program: Command, logger: () => Logger): void {
     .description('delete (or repack) chunks no generation references; never runs beside a backup (store lock) and spares young files')
     .addOption(BACKUP())
     .option('--dry-run', 'only report what would be removed')
-    .addOption(new Option('--grace <minutes>', 'never delete files younger than this').default('60'))
-    .addOption(JSON_OUT())
+    .addOption(numberOption(new Option('--grace <minutes>', 'never delete files younger than this').default(60), { unit: 'minutes', zero: true }))
+    .addOption(OUTPUT(['text', 'json', 'yaml'])).addOption(JSON_OUT())
     .action(async (opts: Record<string, unknown>) => {
       const backup = await root(opts);
-      const grace = Number(opts.grace);
-      if (!Number.isFinite(grace) || grace < 0) throw new UsageError(`--grace must be a number of minutes, not ${String(opts.grace)}`);
+      const grace = opts.grace as number;
       const report = await withPool((pool) => collectGarbage({ backupRoot: backup, pool, log: logger(), graceMs: grace * 60_000, dryRun: opts.dryRun === true }));
       print(opts, report, renderGc(report));
     });
@@ -111,7 +115,7 @@ export function register(program: Command, logger: () => Logger): void {
     .description("turn a box's seed images (<dev>.gz, <dev>.raw.gz) into chunked generations; the gzip files stay")
     .argument('<box>', 'IP or testbox name')
     .addOption(BACKUP())
-    .addOption(JSON_OUT())
+    .addOption(OUTPUT(['text', 'json', 'yaml'])).addOption(JSON_OUT())
     .action(async (box: string, opts: Record<string, unknown>) => {
       const backup = await root(opts);
       const ip = await resolveBox(backup, box);
@@ -127,7 +131,7 @@ export function register(program: Command, logger: () => Logger): void {
     .argument('<box>', 'IP or testbox name')
     .addOption(BACKUP())
     .option('--device <dev>', 'which disk (default: the only one)')
-    .option('--generation <n>', 'which generation (default: the newest)')
+    .addOption(numberOption(new Option('--generation <n>', 'which generation (default: the newest)'), { whole: true }))
     .addOption(new Option('--format <format>', 'raw or gz').choices(['raw', 'gz']).makeOptionMandatory())
     .requiredOption('--output <file>', "file to create ('-' for stdout)")
     .action(async (box: string, opts: Record<string, unknown>) => {
@@ -137,7 +141,7 @@ export function register(program: Command, logger: () => Logger): void {
       if (opts.device) gens = gens.filter((g) => g.device === opts.device);
       const devices = [...new Set(gens.map((g) => g.device))];
       if (devices.length !== 1) throw new UsageError(devices.length ? `${box} has images of ${devices.join(', ')}: pick one with --device` : `${box} has no chunked image${opts.device ? ` of ${String(opts.device)}` : ''}`);
-      const gen = opts.generation ? gens.find((g) => g.generation === Number(opts.generation)) : gens.at(-1);
+      const gen = opts.generation ? gens.find((g) => g.generation === opts.generation) : gens.at(-1);
       if (!gen) throw new UsageError(`${box} has no generation ${String(opts.generation)} of ${devices[0]} (it has ${gens.map((g) => g.generation).join(', ')})`);
       await exportGeneration(await readGeneration(gen.path), storeFor(dir), opts.format as 'raw' | 'gz', exportTarget(String(opts.output)));
     });

@@ -9,36 +9,40 @@ import { runPass } from '../../reconciler/pass.js';
 import { reportedDiskSizes } from '../../share/info-file.js';
 import { boxDir } from '../../share/layout.js';
 import { EXIT_CODES } from '../exit-codes.js';
+import { numberOption } from '../option-values.js';
 import { siteOptions, trustOptions, withSiteOptions, withTrustOptions } from '../options.js';
 import { renderPlanMarkdown, type ReviewFacts } from '../views/plan-markdown.js';
+import { renderData } from '../views/data.js';
 import { renderPlanJson, renderPlanText } from '../views/plan-view.js';
 
 /** `tbx plan`: what a pass would do; changes nothing. Exit 0 no changes, 2 changes pending, 1 error. */
 export function register(program: Command, logger: () => Logger): void {
   withTrustOptions(withSiteOptions(program.command('plan').description('show what a reconcile pass would do, without changing anything')))
-    .addOption(new Option('--format <format>', 'output format; markdown is for a pull request comment').choices(['text', 'json', 'markdown']).default('text'))
-    .addOption(new Option('--json', 'same as --format json').hideHelp())
-    .addOption(new Option('--max-image-age <days>', 'markdown: warn when a restore uses an older image').default('30'))
+    .addOption(new Option('-o, --output <format>', 'output format; markdown is for a pull request comment').choices(['text', 'json', 'yaml', 'markdown']))
+    .addOption(new Option('--format <format>', 'same as -o (the older flag)').choices(['text', 'json', 'yaml', 'markdown']).default('text'))
+    .addOption(new Option('--json', 'same as -o json').hideHelp())
+    .addOption(numberOption(new Option('--max-image-age <days>', 'markdown: warn when a restore uses an older image').default(30), { unit: 'days' }))
     .addHelpText(
       'after',
       `
 Examples:
   tbx plan --fleet git@git.lab:fleet.git --tftp /srv/tftp --backup /srv/backup
   tbx plan --fleet . --format markdown > plan.md   # in a PR check, on the checked-out merge commit
-  tbx plan --fleet . --format json | jq '.boxes[] | select(.outcome == "blocked")'
+  tbx plan --fleet . -o json | jq '.boxes[] | select(.outcome == "blocked")'
 
 Exit codes: 0 no changes, 2 changes pending, 1 error (e.g. invalid fleet).`,
     )
     .action(async (opts: Record<string, unknown>) => {
       const site = siteOptions(opts, ['fleet', 'tftp', 'backup']);
-      const format = opts.json ? 'json' : String(opts.format);
+      const format = opts.json ? 'json' : String(opts.output ?? opts.format);
       const stores = allStores();
       const result = await runPass({ fleet: site.fleet, tftpRoot: site.tftp, backupRoot: site.backup, stateDir: site.stateDir, ...(site.branch ? { branch: site.branch } : {}), stores, log: logger(), dryRun: true, trust: trustOptions(opts) });
       if (result.outcome === 'invalid') throw new ValidationError(result.diagnostics);
       const plan = result.plan!;
       let text: string;
       if (format === 'json') text = renderPlanJson(plan);
-      else if (format === 'markdown') text = renderPlanMarkdown(plan, site.fleet, await reviewFacts(result.desired!, site.backup, stores, Number(opts.maxImageAge)));
+      else if (format === 'yaml') text = renderData(JSON.parse(renderPlanJson(plan)), 'yaml');
+      else if (format === 'markdown') text = renderPlanMarkdown(plan, site.fleet, await reviewFacts(result.desired!, site.backup, stores, opts.maxImageAge as number));
       else text = renderPlanText(plan, site.fleet);
       process.stdout.write(`${text}\n`);
       process.exitCode = allChanges(plan).length ? EXIT_CODES.changes : EXIT_CODES.ok;
@@ -49,7 +53,9 @@ async function reviewFacts(desired: ReviewFacts['desired'], backupRoot: string, 
   const images: ReviewFacts['images'] = new Map();
   const diskSizes: ReviewFacts['diskSizes'] = new Map();
   for (const b of desired.boxes) {
-    images.set(b.name, (await Promise.all(stores.map((s) => s.list(boxDir(backupRoot, b.ip))))).flat());
+    // Every generation: a restore may name an older one of another box (source: tb-a@1).
+    const dir = boxDir(backupRoot, b.ip);
+    images.set(b.name, (await Promise.all(stores.map((s) => (s.generations ? s.generations(dir) : s.list(dir))))).flat());
     diskSizes.set(b.name, await reportedDiskSizes(backupRoot, b.ip));
   }
   return { desired, images, diskSizes, now: new Date(), maxImageAgeDays };

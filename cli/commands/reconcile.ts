@@ -7,6 +7,7 @@ import { runPass, type PassResult } from '../../reconciler/pass.js';
 import { watchLoop, watchPaths } from '../../reconciler/watch.js';
 import { afterPass, type AfterPassOptions } from '../../telemetry/after-pass.js';
 import { serveMetrics } from '../../telemetry/metrics-server.js';
+import { numberOption } from '../option-values.js';
 import { siteOptions, trustOptions, withSiteOptions, withTrustOptions, type SiteOptions } from '../options.js';
 import { formatDiagnostics } from '../views/diagnostics.js';
 
@@ -14,20 +15,23 @@ import { formatDiagnostics } from '../views/diagnostics.js';
 export function register(program: Command, logger: () => Logger): void {
   withTrustOptions(withSiteOptions(program.command('reconcile').description('bring the TFTP and backup shares to the state the fleet repo asks for')))
     .option('--watch', 'keep running: a pass every --interval seconds and soon after a change')
-    .addOption(new Option('--interval <seconds>', 'seconds between passes with --watch').default('60').argParser(positiveInt))
-    .addOption(new Option('--lock-wait <seconds>', 'how long to wait for a running pass before exiting cleanly').default('30').argParser(positiveInt))
+    .addOption(numberOption(new Option('--interval <seconds>', 'seconds between passes with --watch').default(60), { unit: 'seconds', whole: true }))
+    .addOption(numberOption(new Option('--lock-wait <seconds>', 'how long to wait for a running pass before exiting cleanly').default(30), { unit: 'seconds', whole: true, zero: true }))
     .addOption(new Option('--metrics-file <path>', "write Prometheus metrics here after each pass (node_exporter's textfile collector)").env('TBX_METRICS_FILE'))
     .addOption(new Option('--metrics-listen <host:port>', 'with --watch: serve GET /metrics here (default host 127.0.0.1)').env('TBX_METRICS_LISTEN'))
     .addOption(new Option('--webhook-url <url>', 'POST a JSON notification when a request Succeeds, Fails or Stalls').env('TBX_WEBHOOK_URL'))
     .addOption(new Option('--webhook-secret <secret>', 'sign notifications: X-Tbx-Signature: sha256=<HMAC of the body>').env('TBX_WEBHOOK_SECRET'))
-    .addOption(new Option('--webhook-retries <n>', 'attempts per notification before it waits for the next pass').default('3').argParser(positiveInt))
+    .addOption(numberOption(new Option('--webhook-retries <n>', 'attempts per notification before it waits for the next pass').default(3), { whole: true }))
     .addHelpText(
       'after',
       `
-After each pass tbx appends its decisions to <backup>/tbx-events.jsonl (read by tbx events),
-updates the metrics and sends notifications for requests that newly Succeeded, Failed or
-Stalled. The first pass only records a baseline. See docs/tbx-reconcile.1.md for the metrics
-and the webhook payload.
+After each pass tbx appends its decisions to <backup>/tbx-events.jsonl (read by tbx events):
+the changes it applied, skipped or failed, boxes newly held back (blocked, queued, outside a
+maintenance window, suspended), each once until it changes; an invalid pass writes nothing
+there (nor anywhere on the shares), its errors go to stderr. It updates
+the metrics and sends notifications for requests that newly Succeeded, Failed or Stalled (the
+first pass only records a baseline). See docs/tbx-reconcile.1.md for the metrics and the
+webhook payload.
 
 Examples:
   tbx reconcile --fleet ssh://git.lab/fleet.git --tftp /srv/testbox-tftp --backup /srv/testbox-backup
@@ -42,7 +46,7 @@ Exit codes: 0 ok (or another pass was running), 1 error: invalid fleet (nothing 
       const observer = observerOptions(site, opts, log);
       let metrics = '';
       const once = async () => {
-        const result = await runPass({ fleet: site.fleet, tftpRoot: site.tftp, backupRoot: site.backup, stateDir: site.stateDir, ...(site.branch ? { branch: site.branch } : {}), stores: allStores(), log, lockWaitMs: Number(opts.lockWait) * 1000, trust: trustOptions(opts) });
+        const result = await runPass({ fleet: site.fleet, tftpRoot: site.tftp, backupRoot: site.backup, stateDir: site.stateDir, ...(site.branch ? { branch: site.branch } : {}), stores: allStores(), log, lockWaitMs: (opts.lockWait as number) * 1000, trust: trustOptions(opts) });
         metrics = (await afterPass(result, observer)).metrics || metrics;
         return result;
       };
@@ -64,7 +68,7 @@ Exit codes: 0 ok (or another pass was running), 1 error: invalid fleet (nothing 
             // Poll comeback checks more often than the interval while a box is on its way back.
             return r && r.plan?.awaitingComeback.length ? COMEBACK_POLL_MS : undefined;
           },
-          { intervalMs: Number(opts.interval) * 1000, paths: watchPaths(site.fleet, site.tftp, site.backup), log, signal: abort.signal },
+          { intervalMs: (opts.interval as number) * 1000, paths: watchPaths(site.fleet, site.tftp, site.backup), log, signal: abort.signal },
         );
       } finally {
         await server?.close();
@@ -82,7 +86,7 @@ function observerOptions(site: SiteOptions, opts: Record<string, unknown>, log: 
     backupRoot: site.backup,
     log,
     ...(metricsFile ? { metricsFile } : {}),
-    ...(url ? { webhook: { url, attempts: Number(opts.webhookRetries), ...(secret ? { secret } : {}) } } : {}),
+    ...(url ? { webhook: { url, attempts: opts.webhookRetries as number, ...(secret ? { secret } : {}) } } : {}),
   };
 }
 
@@ -91,9 +95,4 @@ const COMEBACK_POLL_MS = 15_000;
 
 function exitCodeOf(r: PassResult): number {
   return r.apply?.failed.length ? 1 : 0;
-}
-
-function positiveInt(v: string): string {
-  if (!/^\d+$/.test(v) || Number(v) < 0) throw new Error(`expected a whole number, got ${JSON.stringify(v)}`);
-  return v;
 }

@@ -23,7 +23,9 @@ file:// URL. Run it from cron after each reconcile to keep it fresh.
 
 Examples:
   tbx report --out /var/www/html/tbx/
-  tbx report --fleet . --backup /mnt/testbox-backup --out /tmp/report && xdg-open /tmp/report/index.html`,
+  tbx report --fleet . --backup /mnt/testbox-backup --out /tmp/report && xdg-open /tmp/report/index.html
+
+Exit codes: 0 written, 1 error (an invalid fleet, an unreachable fleet repo or share, --out not writable).`,
     )
     .action(async (opts: Record<string, unknown>) => {
       const site = siteOptions(opts, ['fleet', 'backup']);

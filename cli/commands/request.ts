@@ -6,6 +6,7 @@ import { editBoxFile, newRequestId, requestCommitMessage } from '../../fleet/req
 import { matchesSelector, parseSelector } from '../../fleet/selector.js';
 import { firstLine, GitError, UsageError, ValidationError } from '../../lib/errors.js';
 import { ACTIONS, type Action, type Testbox } from '../../schema/types.js';
+import { boxDir } from '../../share/layout.js';
 import { table } from '../views/table.js';
 
 /** `tbx request <box...> <action>`: ask for an action in a branch of the fleet checkout, ready for a pull request. */
@@ -24,6 +25,7 @@ export function register(program: Command): void {
     .option('--branch-name <name>', 'branch to create (default tbx/<request-id>)')
     .option('--push', 'push the branch to the remote')
     .addOption(new Option('--remote <name>', 'remote to push to').default('origin'))
+    .addOption(new Option('--backup <dir>', 'backup share root: warn when a backup is asked for a box that already has an image').env('TBX_BACKUP_ROOT'))
     .addHelpText(
       'after',
       `
@@ -31,12 +33,21 @@ The checkout, its index and its current branch are left untouched: the change is
 on a new branch only. Open a pull request from that branch; after the merge the reconciler
 writes the PXE configs and the boxes act at their next PXE boot.
 
+The NOTE column (and stderr) warns about what the plan will block: a restore from another
+box's image without --force, and, when the backup share is given (--backup, TBX_BACKUP_ROOT),
+a backup of a box that already has an image (use backup-again). The request is committed
+anyway: a reviewer may add force: true, or the image may be gone by the merge.
+
 Examples:
   tbx request tb-linux-01 restore --reason "kernel panic test broke the root fs"
   tbx request -l rack=b3 backup-again --reason "before the firmware update" --push
   tbx request tb-linux-01 tb-linux-02 refresh-info -C ~/fleet
   tbx request tb-linux-07 restore --source tb-golden --force --reason "reimage from the golden box"
-  tbx request tb-win-01 none          # end a rescue: the box boots its disk again`,
+  tbx request tb-win-01 none          # end a rescue: the box boots its disk again
+
+Exit codes: 0 committed (and pushed with --push), 1 error: an unknown box or action, no box
+matching the selector, a box file that would not validate (nothing is committed), or a failed
+push (the branch stays committed; push it by hand).`,
     )
     .action(async (args: string[], opts: Record<string, unknown>) => {
       const { boxes: named, action } = splitArgs(args);
@@ -48,6 +59,9 @@ Examples:
       const all = await boxesAt(dir, base);
       const selector = typeof opts.selector === 'string' ? opts.selector : undefined;
       const chosen = pickBoxes(all, named, selector);
+      const sourceBox = source?.split('@')[0];
+      if (sourceBox && !all.has(sourceBox)) throw new UsageError(`--source ${source}: no testboxes/${sourceBox}.yaml in the checkout (boxes: ${[...all.keys()].join(', ') || 'none'}); an unknown source would make the fleet invalid`);
+      const backup = typeof opts.backup === 'string' && opts.backup ? opts.backup : undefined;
       const request = typeof opts.requestId === 'string' ? opts.requestId : newRequestId(action);
       const files: Record<string, string> = {};
       const rows: string[][] = [];
@@ -56,7 +70,13 @@ Examples:
         files[path] = editBoxFile(b.text, { action, request, ...(source ? { source } : {}), ...(force ? { force } : {}) });
         const check = parseFleetFile<Testbox>(path, Buffer.from(files[path]!), 'Testbox');
         if (!check.value) throw new ValidationError(check.diagnostics);
-        rows.push([b.box.name, b.box.ip, `${b.box.action} -> ${action}`, b.box.suspend ? 'suspended: tbx leaves it alone until suspend is false' : '']);
+        const notes = [
+          ...(b.box.suspend ? ['suspended: tbx leaves it alone until suspend is false'] : []),
+          ...(sourceBox && sourceBox !== b.box.name && !force ? [`restores ${sourceBox}'s image: without --force the plan blocks it (the identity gate refuses another box's image unless force: true)`] : []),
+          ...(action === 'backup' && backup && (await hasImage(backup, b.box.ip)) ? ['an image exists: backup will be blocked; use backup-again'] : []),
+        ];
+        for (const n of notes.slice(b.box.suspend ? 1 : 0)) process.stderr.write(`tbx: warning: ${b.box.name}: ${n}\n`);
+        rows.push([b.box.name, b.box.ip, `${b.box.action} -> ${action}`, notes.join('; ')]);
       }
       const branch = typeof opts.branchName === 'string' ? opts.branchName : `tbx/${request}`;
       const names = chosen.map((b) => b.box.name);
@@ -75,6 +95,14 @@ Examples:
         out(`Next: git -C ${dir} push -u ${String(opts.remote)} ${branch}   (or run again with --push), then open a pull request from ${branch}.`);
       }
     });
+}
+
+/** Whether the backup share holds an image of the box at `ip` (in any format). */
+async function hasImage(backup: string, ip: string): Promise<boolean> {
+  // Loaded here: only a request for a backup with a share given needs the image stores.
+  const { allStores } = await import('../../imaging/stores.js');
+  for (const store of allStores()) if ((await store.list(boxDir(backup, ip))).length) return true;
+  return false;
 }
 
 /** The action is the last argument; the rest are box names. */

@@ -1,8 +1,14 @@
 /* Small text formatters shared by the views. */
 
-/** 2026-11-25T03:03:58Z -> "2026-11-25 03:03Z". */
+/** 2026-11-25T03:03:58Z -> "2026-11-25 03:03Z"; another zone is converted to UTC first. */
 export function shortTime(iso: string): string {
-  return iso.replace('T', ' ').replace(/:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/, 'Z');
+  return utcTime(iso).replace(/:\d\dZ$/, 'Z');
+}
+
+/** Any ISO-8601 time, in any zone -> UTC to the second: `2026-11-25T12:00:00+02:00` -> "2026-11-25 10:00:00Z". */
+export function utcTime(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
 /** 1536 -> "1.5 KiB". */

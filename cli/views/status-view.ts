@@ -25,7 +25,7 @@ export function renderStatusText(rows: BoxStatusRow[], options: { wide?: boolean
   const p = options.paint ?? painter(false);
   const now = options.now ?? new Date();
   const header = ['NAME', 'IP', 'ACTION', 'REQUEST', 'PHASE', 'ATTEMPT', 'LAST BACKUP', 'SIZE', 'PXE', 'CONDITIONS'];
-  if (options.wide) header.push('PROGRESS', 'FINISHED', 'LABELS', 'MESSAGE');
+  if (options.wide) header.push('STORED', 'PROGRESS', 'FINISHED', 'LABELS', 'MESSAGE');
   return table(
     header,
     rows.map((r) => {
@@ -43,6 +43,7 @@ export function renderStatusText(rows: BoxStatusRow[], options: { wide?: boolean
       ];
       if (options.wide) {
         cells.push(
+          r.backupStoredBytes === null ? '-' : humanBytes(r.backupStoredBytes),
           r.progress ? describeProgress(r.progress, now) : '-',
           r.finishedAt ? shortTime(r.finishedAt) : '-',
           Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-',

@@ -22,7 +22,7 @@ test('bash completion -> subcommands, nested subcommands, options, choices and a
   assert.equal(await complete(script, 'tbx init '), 'site fleet');
   assert.equal(await complete(script, 'tbx init site --t'), '--tftp');
   assert.equal(await complete(script, 'tbx status -o '), 'table wide json yaml');
-  assert.equal(await complete(script, 'tbx plan --format '), 'text json markdown');
+  assert.equal(await complete(script, 'tbx plan --format '), 'text json yaml markdown');
   assert.equal(await complete(script, 'tbx request tb-a re'), 'restore refresh-info rescue');
   assert.match(await complete(script, 'tbx reconcile --'), /--metrics-file .*--webhook-url/);
 });

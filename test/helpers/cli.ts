@@ -8,6 +8,8 @@ export const TBX_TIMEOUT_MS = 120_000;
 export interface RunTbxOptions {
   /** Kill the child after this long (default {@link TBX_TIMEOUT_MS}); the result then has `timedOut` set. */
   timeoutMs?: number;
+  /** Working directory of the child (default: this process's). */
+  cwd?: string;
 }
 
 /** The environment tests run tbx in: no site settings leak in from the developer's shell. */
@@ -27,6 +29,7 @@ export async function runTbx(args: string[], env: Record<string, string> = {}, o
     all: true,
     timeout: options.timeoutMs ?? TBX_TIMEOUT_MS,
     forceKillAfterDelay: 5000,
+    ...(options.cwd ? { cwd: options.cwd } : {}),
     env: tbxEnv(env),
   });
 }

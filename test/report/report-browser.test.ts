@@ -41,7 +41,7 @@ test('report page in headless Chromium, offline -> one row per box coloured by p
   assert.equal(await a.getAttribute('class'), 'phase-Succeeded');
   assert.equal(await a.evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(el).backgroundColor), 'rgb(227, 246, 232)');
   assert.equal(await a.locator('svg.spark rect').count(), 1);
-  assert.match((await a.innerText()).replace(/\s+/g, ' '), /tb-a 10\.165\.98\.230 · rack=b3 Succeeded backup of sda done backup b-1 2026-11-25 10:03Z 2\.0 KiB sda\.gz 512 B/);
+  assert.match((await a.innerText()).replace(/\s+/g, ' '), /tb-a 10\.165\.98\.230 · rack=b3 Succeeded backup of sda done backup b-1 2026-11-25 10:03Z 2\.0 KiB sda\.gz 512 B stored/);
   assert.match(await page.locator('tr[data-box="tb-b"]').innerText(), /no results yet/);
   assert.equal(await page.locator('#shown').innerText(), '2 of 2 shown');
   await page.fill('#filter', 'rack=b3');

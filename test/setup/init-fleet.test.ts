@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { execa } from 'execa';
 import { parse } from 'yaml';
 import { runTbx } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -29,4 +30,40 @@ test('init fleet -> a git repo that validates, with schemas, PR checks for GitHu
   const again = await runTbx(['init', 'fleet', dir]);
   assert.equal(again.exitCode, 1);
   assert.match(again.stderr, /already holds a fleet\.yaml/);
+});
+
+/** Run a CI step's shell script as the runner would (sh), with a stand-in `npm` that records its arguments. */
+async function runStep(t: Parameters<typeof tempDir>[0], script: string, tbxPackage: string) {
+  const bin = await tempDir(t);
+  await writeFile(join(bin, 'npm'), `#!/bin/sh\necho "$@" > "${join(bin, 'npm-args')}"\n`, { mode: 0o755 });
+  const r = await execa('sh', ['-c', script], { reject: false, all: true, env: { PATH: `${bin}:${process.env.PATH}`, TBX_PACKAGE: tbxPackage } });
+  const npmArgs = await readFile(join(bin, 'npm-args'), 'utf8').catch(() => null);
+  return { exitCode: r.exitCode, all: r.all ?? '', npmArgs };
+}
+
+test('generated CI without TBX_PACKAGE -> the install step fails saying what to set, and never installs the bare name tbx', async (t) => {
+  const dir = join(await tempDir(t), 'fleet');
+  assert.equal((await runTbx(['init', 'fleet', dir])).exitCode, 0);
+  const ghText = await readFile(join(dir, '.github', 'workflows', 'tbx.yaml'), 'utf8');
+  const glText = await readFile(join(dir, '.gitlab-ci.yml'), 'utf8');
+  for (const text of [ghText, glText]) {
+    assert.match(text, /^# TBX_PACKAGE \(required\): the npm install spec of your tbx copy/m, 'the variable is documented in the file');
+    assert.doesNotMatch(text, /\|\| 'tbx'|:-tbx/, 'no fallback to the npm name tbx');
+  }
+  const gh = parse(ghText) as { jobs: { validate: { steps: { name?: string; run?: string; env?: Record<string, string> }[] } } };
+  const install = gh.jobs.validate.steps.find((s) => /^npm install/m.test(s.run ?? ''))!;
+  assert.equal(install.env?.TBX_PACKAGE, '${{ vars.TBX_PACKAGE }}');
+  const gl = parse(glText) as Record<string, { script?: string[] }>;
+  const glScript = gl['tbx-validate']!.script!;
+  const glInstall = glScript.slice(0, glScript.findIndex((l) => /^npm install/.test(l)) + 1).join('\n');
+  for (const script of [install.run!, glInstall]) {
+    const unset = await runStep(t, script, '');
+    assert.equal(unset.exitCode, 1, unset.all);
+    assert.match(unset.all, /TBX_PACKAGE is not set: set it to the npm install spec of your tbx copy/);
+    assert.equal(unset.npmArgs, null, 'npm was not run');
+    const set = await runStep(t, script, 'https://git.lab/tools/tbx.tar.gz');
+    assert.equal(set.exitCode, 0, set.all);
+    assert.equal(set.npmArgs, 'install --global https://git.lab/tools/tbx.tar.gz\n', `${script}\n${set.all}`);
+  }
+  assert.match(ghText, /::error title=TBX_PACKAGE::/, 'GitHub shows the message as an error annotation');
 });

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { runTbx } from '../../helpers/cli.js';
 import { box } from '../../helpers/fleet-repo.js';
@@ -23,4 +25,28 @@ test('events -> request, approval, reconciler decision, agent lines and result i
   assert.match(onlyA.stdout, /^TIME +BOX +KIND +WHO +MESSAGE$/m);
   const since = JSON.parse((await runTbx(['events', '--since', '2099-01-01', '-o', 'json'], s.env)).stdout) as unknown[];
   assert.equal(since.length, 0);
+});
+
+test('events --limit 1 -> only the newest event; an unknown box name -> exit 1', async (t) => {
+  const s = await backedUpSite(await tempDir(t));
+  const all = JSON.parse((await runTbx(['events', '-o', 'json'], s.env)).stdout) as { time: string }[];
+  const one = JSON.parse((await runTbx(['events', '--limit', '1', '-o', 'json'], s.env)).stdout) as { time: string }[];
+  assert.deepEqual(one, all.slice(-1));
+  const r = await runTbx(['events', 'tb-zz'], s.env);
+  assert.equal(r.exitCode, 1);
+  assert.match(r.stderr, /no testbox tb-zz in the fleet \(boxes: tb-a, tb-b\)/);
+});
+
+test('a blocked box -> tbx events explains it once, however many passes see it; an invalid fleet adds nothing to the log', async (t) => {
+  const s = await backedUpSite(await tempDir(t));
+  await s.repo.commit({ 'testboxes/tb-b.yaml': box('tb-b', '10.165.98.231', { action: 'restore', request: 'r-1' }) }, 'tb-b: restore');
+  for (let i = 0; i < 3; i++) assert.equal((await runTbx(['reconcile'], s.env)).exitCode, 0);
+  assert.match((await runTbx(['events', 'tb-b'], s.env)).stdout, /decision +reconciler +blocked: restore requested but the backup share holds no image/);
+  const logPath = join(s.shares.backup, 'tbx-events.jsonl');
+  const log = (await readFile(logPath, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { box: string | null; op: string; result: string; detail: string });
+  assert.deepEqual(log.filter((e) => e.op === 'hold').map((e) => [e.box, e.result, e.detail]), [['tb-b', 'blocked', 'restore requested but the backup share holds no image for this box; back it up first']]);
+  const before = await readFile(logPath, 'utf8');
+  await s.repo.commit({ 'testboxes/tb-b.yaml': 'apiVersion: tbx/v1\nkind: Testbox\nname: tb-b\nip: 10.165.98.300\n' }, 'tb-b: typo');
+  assert.equal((await runTbx(['reconcile'], s.env)).exitCode, 1);
+  assert.equal(await readFile(logPath, 'utf8'), before, 'fail closed: an invalid pass writes nothing to the shares');
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { B_IP, chunkedSite } from '../../helpers/chunked-site.js';
 import { runTbx } from '../../helpers/cli.js';
 import { box, makeFleetRepo, seedSite } from '../../helpers/fleet-repo.js';
 import { makeShares } from '../../helpers/shares.js';
@@ -31,9 +32,23 @@ test('plan --format markdown -> a PR comment with images, warnings a reviewer mu
   assert.match(md, /^> - \*\*restores 1 box\*\*: tb-a; their disks are overwritten$/m);
   assert.match(md, /^> - tb-a: image `sda\.gz` is 40 days old \(taken \d{4}-\d\d-\d\d\)$/m);
   assert.match(md, /^> - tb-b is blocked: restore requested but the backup share holds no image/m);
-  assert.match(md, new RegExp(`^\\| tb-a \\| restore \\| \`r-2\` \\| 🟢 create \\| \`sda\\.gz\` · ${old.toISOString().slice(0, 10)} · 3\\.0 KiB · \`${digest.slice(0, 12)}\` \\| sda \\| restore r-2 requested \\|$`, 'm'));
+  assert.match(md, new RegExp(`^\\| tb-a \\| restore \\| \`r-2\` \\| 🟢 create \\| \`sda\\.gz\` · ${old.toISOString().slice(0, 10)} · 3\\.0 KiB stored · \`${digest.slice(0, 12)}\` \\| sda \\| restore r-2 requested \\|$`, 'm'));
   assert.match(md, /^\| tb-b \| restore \| `r-3` \| ⛔ blocked \| - \| all \|/m);
   assert.doesNotMatch(md, /^\| tb-c/m, 'idle boxes are left out of the table');
   assert.match(md, /^\*\*Totals:\*\* 3 box\(es\): 1 create, 1 blocked, 1 noop; pending actions: 1 restore \(1 idle box\(es\) not listed\)\.$/m);
   assert.match(md, /^\+ pxelinux\.cfg\/0AA562E6   \(tb-a\)$/m);
+});
+
+test('plan --format markdown for a forced restore from another box\'s generation -> the source, generation, force and digest are in the comment', async (t) => {
+  const s = await chunkedSite(await tempDir(t));
+  await s.repo.mergePr(9, { 'testboxes/tb-b.yaml': box('tb-b', B_IP, { disks: ['sda'], action: 'restore', request: 'r-9', source: 'tb-a@1', force: true }) }, 'Restore tb-b from the golden tb-a');
+  const r = await runTbx(['plan', '--format', 'markdown'], s.env);
+  assert.equal(r.exitCode, 2, r.all);
+  const md = r.stdout;
+  assert.match(md, /^> - \*\*restores 1 box\*\*: tb-b; their disks are overwritten$/m);
+  assert.match(md, /^> - \*\*restores tb-b from tb-a generation 1\*\* \(force: identity gate bypassed: /m);
+  const digest = s.first.digest!.slice(0, 'blake3-tree:'.length + 12);
+  assert.match(md, new RegExp(`^\\| tb-b \\| restore \\| \`r-9\` \\| 🟢 create \\| from tb-a · gen 1 · \`images/sda/0+1\\.tbxi\` · \\d{4}-\\d\\d-\\d\\d · 4\\.0 MiB disk, \\S+ \\S+ stored · \`${digest}\` \\|`, 'm'));
+  // tb-a's own row (backup-again done) shows its newest generation with the real disk size, 0 B new.
+  assert.match(md, new RegExp(`^\\| tb-a \\| backup-again \\| \`b-2\` \\| .* \\| gen 2 · \`images/sda/0+2\\.tbxi\` · \\S+ · 4\\.0 MiB disk, ${s.second.storedBytes} B stored · \`${digest}\` \\|`, 'm'));
 });

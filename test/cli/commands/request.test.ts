@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
@@ -91,4 +91,34 @@ test('request restore --source --force -> both in the file and the trailers; a l
   const wrong = await runTbx(['request', 'tb-a', 'backup', '--force', '-C', repo.work]);
   assert.equal(wrong.exitCode, 1);
   assert.match(wrong.stderr, /--source and --force only apply to restore, not backup/);
+});
+
+test('request restore --source another box without --force -> committed, with a warning in NOTE and on stderr that the plan will block it', async (t) => {
+  const repo = await fleet(t);
+  const r = await runTbx(['request', 'tb-a', 'restore', '--source', 'tb-b@1', '--request-id', 'r-1', '-C', repo.work]);
+  assert.equal(r.exitCode, 0, r.all);
+  assert.match(r.stdout, /^tb-a +10\.165\.98\.220 +none -> restore +restores tb-b's image: without --force the plan blocks it \(the identity gate refuses another box's image unless force: true\)$/m);
+  assert.equal(r.stderr, "tbx: warning: tb-a: restores tb-b's image: without --force the plan blocks it (the identity gate refuses another box's image unless force: true)");
+  assert.equal((parse(await git(repo.work, ['show', 'tbx/r-1:testboxes/tb-a.yaml'])) as { source: string }).source, 'tb-b@1');
+  const forced = await runTbx(['request', 'tb-a', 'restore', '--source', 'tb-b', '--force', '-C', repo.work]);
+  assert.equal(forced.stderr, '');
+  const own = await runTbx(['request', 'tb-a', 'restore', '--source', 'tb-a@1', '-C', repo.work]);
+  assert.equal(own.stderr, '', 'an older generation of the box itself needs no force');
+  const unknown = await runTbx(['request', 'tb-a', 'restore', '--source', 'tb-zz', '-C', repo.work]);
+  assert.equal(unknown.exitCode, 1);
+  assert.match(unknown.stderr, /--source tb-zz: no testboxes\/tb-zz\.yaml in the checkout/);
+});
+
+test('request backup for a box that already has an image (--backup given) -> "an image exists: backup will be blocked; use backup-again"', async (t) => {
+  const repo = await fleet(t);
+  const backup = join(repo.work, '..', 'backup');
+  await mkdir(join(backup, '10.165.98.221'), { recursive: true });
+  await writeFile(join(backup, '10.165.98.221', 'sda.gz'), Buffer.alloc(64));
+  const r = await runTbx(['request', 'tb-a', 'tb-b', 'backup', '--backup', backup, '-C', repo.work]);
+  assert.equal(r.exitCode, 0, r.all);
+  assert.match(r.stdout, /^tb-a +10\.165\.98\.220 +none -> backup$/m);
+  assert.match(r.stdout, /^tb-b +10\.165\.98\.221 +none -> backup +an image exists: backup will be blocked; use backup-again$/m);
+  assert.equal(r.stderr, 'tbx: warning: tb-b: an image exists: backup will be blocked; use backup-again');
+  const again = await runTbx(['request', 'tb-b', 'backup-again', '-C', repo.work], { TBX_BACKUP_ROOT: backup });
+  assert.equal(again.stderr, '');
 });

@@ -6,6 +6,8 @@ import { execa } from 'execa';
 import { parse } from 'yaml';
 import { tbxBin } from '../../../lib/package-root.js';
 import type { ProgressRecord } from '../../../share/progress-file.js';
+import { hexIp } from '../../../lib/hex-ip.js';
+import { A_IP, B_IP, chunkedSite } from '../../helpers/chunked-site.js';
 import { runTbx } from '../../helpers/cli.js';
 import { box, makeFleetRepo, seedSite } from '../../helpers/fleet-repo.js';
 import { makeShares } from '../../helpers/shares.js';
@@ -100,4 +102,40 @@ test('status --watch -> prints again when progress moves, ends cleanly on SIGINT
   const r = await child;
   assert.equal(r.exitCode, 0);
   assert.equal((out.match(/^# \d{4}-/gm) ?? []).length, 2, 'non-TTY output prints a block only when the view changed');
+});
+
+test('status with filters that match no box -> "No testboxes match" naming the filter, exit 0; an unknown box name -> exit 1', async (t) => {
+  const { env } = await site(t);
+  const sel = await runTbx(['status', '-l', 'rack=zz'], env);
+  assert.equal(sel.exitCode, 0, sel.all);
+  assert.equal(sel.stdout, 'No testboxes match -l rack=zz (2 in the fleet).');
+  const since = await runTbx(['status', 'tb-idle', '--since', '1h'], env);
+  assert.match(since.stdout, /^No testboxes match tb-idle, --since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(2 in the fleet\)\.$/);
+  assert.equal((await runTbx(['status', '-l', 'rack=zz', '-o', 'json'], env)).stdout, '[]');
+  const unknown = await runTbx(['status', 'nosuchbox'], env);
+  assert.equal(unknown.exitCode, 1);
+  assert.equal(unknown.stdout, '');
+  assert.equal(unknown.stderr.trim(), 'tbx: error: no testbox nosuchbox in the fleet (boxes: tb-idle, tb-run)');
+});
+
+test('status of backed-up boxes -> LAST BACKUP, SIZE (the disk) and PXE columns; wide adds STORED; --json is -o json', async (t) => {
+  const s = await chunkedSite(await tempDir(t));
+  await s.repo.commit({ 'testboxes/tb-b.yaml': box('tb-b', B_IP, { disks: ['sda'], action: 'restore', request: 'r-1', source: 'tb-a', force: true }) }, 'tb-b: restore from tb-a');
+  assert.equal((await runTbx(['reconcile'], s.env)).exitCode, 0);
+  await writeFile(join(s.shares.cfg, hexIp(A_IP)), 'DEFAULT hand-made\n');
+  const r = await runTbx(['status'], s.env);
+  assert.equal(r.exitCode, 0, r.all);
+  assert.match(r.stdout, /^NAME +IP +ACTION +REQUEST +PHASE +ATTEMPT +LAST BACKUP +SIZE +PXE +CONDITIONS$/m);
+  const json = JSON.parse((await runTbx(['status', '-o', 'json'], s.env)).stdout) as { name: string; lastBackup: string; backupBytes: number; backupStoredBytes: number; pxe: string }[];
+  const a = json.find((x) => x.name === 'tb-a')!;
+  assert.equal(a.backupBytes, s.diskBytes, 'SIZE is the disk, not the bytes a backup-again added');
+  assert.equal(a.backupStoredBytes, s.second.storedBytes);
+  assert.match(r.stdout, new RegExp(`^tb-a +${A_IP.replace(/\./g, '\\.')} +backup-again +b-2 +Succeeded +1 +${a.lastBackup.slice(0, 16).replace('T', ' ')}Z +4\\.0 MiB +foreign +-$`, 'm'));
+  assert.match(r.stdout, new RegExp(`^tb-b +${B_IP.replace(/\./g, '\\.')} +restore +r-1 +Pending +- +- +- +active +-$`, 'm'));
+  assert.match((await runTbx(['status', '-o', 'wide'], s.env)).stdout, new RegExp(`^tb-a .* 4\\.0 MiB +foreign +- +${s.second.storedBytes} B +- `, 'm'));
+  assert.deepEqual(JSON.parse((await runTbx(['status', '--json'], s.env)).stdout), json, 'the hidden --json alias is -o json');
+  const noTftp = await runTbx(['status'], { ...s.env, TBX_TFTP_ROOT: '' });
+  assert.match(noTftp.stdout, /^tb-a .* 4\.0 MiB +unknown +-$/m);
+  assert.match(noTftp.stdout, /^PXE unknown: no --tftp given \(or TBX_TFTP_ROOT\)/m);
+  assert.doesNotMatch(r.stdout, /PXE unknown/);
 });

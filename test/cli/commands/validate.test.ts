@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdir, rename } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { runTbx } from '../../helpers/cli.js';
 import { box, makeFleetRepo, seedSite } from '../../helpers/fleet-repo.js';
@@ -38,4 +40,35 @@ test('validate a good fleet -> exit 0 in every format, no annotations', async (t
     assert.equal(r.exitCode, 0, `${f}: ${r.all}`);
     if (f === 'github') assert.equal(r.stdout, '');
   }
+});
+
+test('validate --format github fleet/ (the help\'s example) -> annotations on fleet/testboxes/<box>.yaml, relative to the workspace', async (t) => {
+  const repo = await broken(t);
+  const workspace = join(repo.work, '..');
+  await rename(repo.work, join(workspace, 'fleet'));
+  const r = await runTbx(['validate', '--format', 'github', 'fleet/'], { GITHUB_WORKSPACE: '' }, { cwd: workspace });
+  assert.equal(r.exitCode, 1, r.all);
+  assert.match(r.stdout, /^::error file=fleet\/testboxes\/tb-a\.yaml,line=4,col=5,/m);
+  const gh = await runTbx(['validate', '--format', 'github', join(workspace, 'fleet')], { GITHUB_WORKSPACE: workspace });
+  assert.match(gh.stdout, /^::error file=fleet\/testboxes\/tb-a\.yaml,/m, 'relative to $GITHUB_WORKSPACE when set');
+});
+
+test('validate without DIR -> the current directory, not $TBX_FLEET (a bare repo or URL on a reconciler host)', async (t) => {
+  const repo = await broken(t);
+  const r = await runTbx(['validate'], { TBX_FLEET: 'ssh://git.lab/fleet.git' }, { cwd: repo.work });
+  assert.equal(r.exitCode, 1);
+  assert.match(r.stdout, /^testboxes\/tb-a\.yaml:4:5: error: /m);
+  assert.match(r.stdout, /fleet is invalid: 1 error/);
+});
+
+test('validate a missing directory or one without fleet.yaml -> exit 1 saying which', async (t) => {
+  const root = await tempDir(t);
+  const none = await runTbx(['validate', join(root, 'nope')]);
+  assert.equal(none.exitCode, 1);
+  assert.equal(none.stderr.trim(), `tbx: error: no such directory: ${join(root, 'nope')}`);
+  await mkdir(join(root, 'empty'));
+  const empty = await runTbx(['validate', '--format', 'github', join(root, 'empty')]);
+  assert.equal(empty.exitCode, 1);
+  assert.equal(empty.stderr.trim(), `tbx: error: not a fleet checkout (no fleet.yaml): ${join(root, 'empty')}`);
+  assert.equal((await runTbx(['validate'], {}, { cwd: root })).stderr.trim(), 'tbx: error: not a fleet checkout (no fleet.yaml): .');
 });
