@@ -6,6 +6,8 @@ import type { EffectivePower } from './resolve.js';
 export interface CheckResult {
   ok: boolean;
   detail: string;
+  /** The check was not run (a dry run): nothing may be concluded from it. */
+  skipped?: boolean;
 }
 
 /** Try a TCP connection to `host:port` within `timeoutMs`. */
@@ -20,6 +22,17 @@ export function tcpCheck(host: string, port: number, timeoutMs: number): Promise
     socket.once('connect', () => done({ ok: true, detail: `tcp ${host}:${port} accepted a connection` }));
     socket.once('error', (e: NodeJS.ErrnoException) => done({ ok: false, detail: `tcp ${host}:${port}: ${e.code ?? e.message}` }));
   });
+}
+
+/** The check a box would get, in words (`tcp 10.0.0.10:22` or the expanded command line), for plans and logs. */
+export function describeCheck(power: EffectivePower, ip: string, argv: string[] | undefined): string {
+  if (power.check) return `tcp ${ip}:${power.check.tcp}`;
+  return argv ? quoteArgv(argv) : 'none';
+}
+
+/** An argv as one line, quoting the arguments that hold spaces or quotes. */
+export function quoteArgv(argv: string[]): string {
+  return argv.map((a) => (/[\s'"]/.test(a) ? JSON.stringify(a) : a)).join(' ');
 }
 
 /**

@@ -25,13 +25,16 @@ export interface ComebackStep {
 /**
  * Pure: given this pass's check result and the time, record `Verified` once the check
  * passes, `Unverified` once the deadline after the agent's finish has passed, or keep
- * waiting. `now` comes in as data (observed), so the decision stays testable.
+ * waiting. `now` comes in as data (observed), so the decision stays testable. A check that
+ * was skipped (a dry run) concludes nothing: the plan only says what a pass would check.
  */
 export function comebackStep(site: Site, box: Testbox, status: TestboxStatus, note: TestboxNote | undefined, check: CheckResult | undefined, now: string): ComebackStep | undefined {
   if (!awaitsComeback(site, box, note)) return undefined;
   const power = effectivePower(site, box)!;
   const finished = Date.parse(status.finishedAt ?? status.startedAt);
   const deadline = new Date(finished + power.comebackMinutes * 60_000);
+  const until = deadline.toISOString().replace(/\.\d+Z$/, 'Z');
+  if (check?.skipped) return { reason: `${check.detail} (a plan runs no checks); Verified once it passes, Unverified if it still fails after ${until}` };
   if (check?.ok) {
     return { change: addCondition(box, note, { type: 'Verified', reason: 'CheckPassed', message: `came back after ${box.action}: ${check.detail}`, at: now }), reason: 'came back: Verified' };
   }
@@ -39,5 +42,5 @@ export function comebackStep(site: Site, box: Testbox, status: TestboxStatus, no
     const message = `did not come back within ${power.comebackMinutes} min of finishing ${box.action}${check ? `: ${check.detail}` : ''}`;
     return { change: addCondition(box, note, { type: 'Unverified', reason: 'ComebackTimeout', message, at: now }), reason: `Unverified: ${message}` };
   }
-  return { reason: `waiting for the box to come back (until ${deadline.toISOString().replace(/\.\d+Z$/, 'Z')})${check ? `: ${check.detail}` : ''}` };
+  return { reason: `waiting for the box to come back (until ${until})${check ? `: ${check.detail}` : ''}` };
 }

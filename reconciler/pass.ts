@@ -26,7 +26,7 @@ export interface PassOptions {
   branch?: string;
   stores: ImageStore[];
   log: Logger;
-  /** Plan only: read the fleet in place if it is a checkout, take no lock, change nothing. */
+  /** Plan only: read the fleet in place if it is a checkout, take no lock, change nothing, run no configured command. */
   dryRun?: boolean;
   /** How long to wait for another pass's lock before giving up cleanly (default 30 s). */
   lockWaitMs?: number;
@@ -107,10 +107,13 @@ export async function loadDesired(options: Pick<PassOptions, 'fleet' | 'stateDir
   return { checkout, desired };
 }
 
-/** Observe the shares for the desired boxes (and every config tbx wrote) and compute the plan. */
-export async function planFor(desired: Desired, options: Pick<PassOptions, 'tftpRoot' | 'backupRoot' | 'stores' | 'now'>): Promise<Plan> {
+/**
+ * Observe the shares for the desired boxes (and every config tbx wrote) and compute the plan.
+ * With `dryRun` no comeback check runs (see {@link observeComebacks}): a plan never runs a command.
+ */
+export async function planFor(desired: Desired, options: Pick<PassOptions, 'tftpRoot' | 'backupRoot' | 'stores' | 'now' | 'dryRun'>): Promise<Plan> {
   const observed = await observe(desired.boxes.map((b) => b.ip), { tftpRoot: options.tftpRoot, backupRoot: options.backupRoot, stores: options.stores, now: (options.now ?? (() => new Date()))() });
-  observed.comebacks = await observeComebacks(desired, observed);
+  observed.comebacks = await observeComebacks(desired, observed, { dryRun: options.dryRun === true });
   return computePlan(desired, observed);
 }
 
