@@ -1,12 +1,12 @@
 import { connect } from 'node:net';
-import { execa } from 'execa';
+import { runInGroup } from './process-group.js';
 import type { EffectivePower } from './resolve.js';
 
 /** Result of one comeback check. */
 export interface CheckResult {
   ok: boolean;
   detail: string;
-  /** The check was not run (a dry run): nothing may be concluded from it. */
+  /** The check did not run, or was cut short because tbx is stopping: nothing may be concluded from it. */
   skipped?: boolean;
 }
 
@@ -37,11 +37,15 @@ export function quoteArgv(argv: string[]): string {
 
 /**
  * One comeback check of a box: tbx's own TCP connect (`check: {tcp: N}`) or the expanded
- * `checkCommand` (exit 0 = up). Undefined when the box has no check configured.
+ * `checkCommand` (exit 0 = up), run in its own process group and killed with it at
+ * `timeoutMs`. A check cut short because tbx is stopping is `skipped`: it proves nothing.
+ * Undefined when the box has no check configured.
  */
 export async function runCheck(power: EffectivePower, ip: string, argv: string[] | undefined, timeoutMs: number): Promise<CheckResult | undefined> {
   if (power.check) return tcpCheck(ip, power.check.tcp, timeoutMs);
   if (!argv) return undefined;
-  const r = await execa(argv[0]!, argv.slice(1), { reject: false, timeout: timeoutMs, killSignal: 'SIGKILL', stdin: 'ignore' });
-  return r.failed ? { ok: false, detail: `${argv[0]}: ${r.timedOut ? 'timed out' : `exit code ${r.exitCode ?? 'none'}`}` } : { ok: true, detail: `${argv[0]} exited 0` };
+  const r = await runInGroup(argv, timeoutMs);
+  if (r.exitCode === 0) return { ok: true, detail: `${argv[0]} exited 0` };
+  const why = r.interruptedBy ? `interrupted (${r.interruptedBy})` : r.timedOut ? `timed out after ${timeoutMs / 1000} s` : (r.startError ?? `exit code ${r.exitCode ?? r.signal ?? 'none'}`);
+  return { ok: false, detail: `${argv[0]}: ${why}`, ...(r.interruptedBy ? { skipped: true } : {}) };
 }

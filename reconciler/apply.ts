@@ -114,6 +114,8 @@ async function reboot(change: Extract<Change, { op: 'reboot' }>, result: ApplyRe
   if (!written) return 'the config was not written in this pass; not rebooting';
   const outcome = await runPowerCommand(change.argv, { timeoutMs: change.timeoutMs, retries: change.retries, log });
   if (outcome.ok) return undefined;
+  // Stopping is no verdict on the command: nothing is recorded, the config stays for the next boot.
+  if (outcome.interrupted) return `reboot command ${outcome.reason}; the config stays in place for the next natural reboot`;
   const message = `reboot command ${change.argv[0]} failed after ${outcome.tries} tries: ${outcome.reason}${outcome.tail ? `; output: ${outcome.tail.split('\n').slice(-3).join(' / ')}` : ''}. The config stays in place for the next natural reboot.`;
   if (deps.commit) {
     const note = { apiVersion: 'tbx/v1' as const, kind: 'TestboxNote' as const, name: change.box, request: change.request, conditions: [...change.priorConditions, { type: 'RebootFailed', reason: 'CommandFailed', message: message.slice(0, 4000), at: stamp(new Date()) }] };
