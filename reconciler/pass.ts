@@ -34,6 +34,8 @@ export interface PassOptions {
   now?: () => Date;
   /** Who may ask: protected branch and signed-commit rules (the agent-scope rule always applies). */
   trust?: TrustPolicy;
+  /** Reboot commands run side by side, at most (default: apply's REBOOT_CONCURRENCY). */
+  rebootConcurrency?: number;
 }
 
 /** How a pass ended. `invalid` and `busy` changed nothing. */
@@ -82,7 +84,7 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
     const commit: GitWriter = checkout.inPlace
       ? null
       : (changes, message) => commitFiles({ dir: checkout.dir, url: options.fleet, ...(options.branch ? { branch: options.branch } : {}) }, changes, message, RECONCILER_AUTHOR);
-    const apply = await applyPlan(plan, { tftpRoot: options.tftpRoot, backupRoot: options.backupRoot, commit, log });
+    const apply = await applyPlan(plan, { tftpRoot: options.tftpRoot, backupRoot: options.backupRoot, commit, log, ...(options.rebootConcurrency ? { rebootConcurrency: options.rebootConcurrency } : {}) });
     return finish({ outcome: 'applied', revision: desired.revision, plan, apply, desired, diagnostics: plan.diagnostics });
   } finally {
     await release?.().catch(() => undefined);
