@@ -74,11 +74,20 @@ async function record(change: Change, result: ApplyResult, passLog: Logger, run:
     } else {
       result.applied.push(change);
       log.info({ op: change.op, ...('hex' in change ? { file: `pxelinux.cfg/${change.hex}` } : {}) }, 'applied');
+      logComeback(change, log);
     }
   } catch (err) {
     result.failed.push({ change, error: describeError(err) });
     log.error({ op: change.op, err: describeError(err) }, 'failed');
   }
+}
+
+/** The comeback check's final word on a request, once it is recorded: Verified or Unverified with the reason. */
+function logComeback(change: Change, log: Logger): void {
+  if (change.op !== 'write-note') return;
+  const c = change.note.conditions.at(-1);
+  if (c?.type !== 'Verified' && c?.type !== 'Unverified') return;
+  log.info({ request: change.note.request, condition: c.type, reason: c.reason, message: c.message }, c.type === 'Verified' ? 'box came back: Verified' : 'box did not come back: Unverified');
 }
 
 /** Apply one change; returns a reason when it was skipped. */

@@ -113,9 +113,9 @@ export async function loadDesired(options: Pick<PassOptions, 'fleet' | 'stateDir
  * Observe the shares for the desired boxes (and every config tbx wrote) and compute the plan.
  * With `dryRun` no comeback check runs (see {@link observeComebacks}): a plan never runs a command.
  */
-export async function planFor(desired: Desired, options: Pick<PassOptions, 'tftpRoot' | 'backupRoot' | 'stores' | 'now' | 'dryRun'>): Promise<Plan> {
+export async function planFor(desired: Desired, options: Pick<PassOptions, 'tftpRoot' | 'backupRoot' | 'stores' | 'now' | 'dryRun' | 'log'>): Promise<Plan> {
   const observed = await observe(desired.boxes.map((b) => b.ip), { tftpRoot: options.tftpRoot, backupRoot: options.backupRoot, stores: options.stores, now: (options.now ?? (() => new Date()))() });
-  observed.comebacks = await observeComebacks(desired, observed, { dryRun: options.dryRun === true });
+  observed.comebacks = await observeComebacks(desired, observed, { log: options.log, dryRun: options.dryRun === true });
   return computePlan(desired, observed);
 }
 
