@@ -30,7 +30,7 @@ export async function observeComebacks(desired: Desired, observed: Observed, opt
   const waiting = desired.boxes.filter((box) => {
     if (box.suspend) return false;
     const state = requestState(box, desired.statuses.get(box.name), observed.boxes.get(box.ip)?.spooled, site.policy.maxAttempts);
-    return state.done && awaitsComeback(site, box, desired.notes.get(box.name));
+    return state.done && awaitsComeback(site, box, state.status!, desired.notes.get(box.name), observed.now);
   });
   const results = await Promise.all(
     waiting.map(async (box) => {

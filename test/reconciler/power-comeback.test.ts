@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { allStores } from '../../imaging/stores.js';
@@ -56,3 +57,17 @@ describe('power: the comeback check honours the configured timeout and is logged
     assert.match(verdict!.message!, /did not come back within 15 min of finishing backup: .*exit code 255/);
   });
 });
+
+describe('power: checks first configured after old requests finished', () => {
+  test('Succeeded days before the pass -> the check never runs, nothing is committed, no notification is due', async (t) => {
+    const ran = join(await tempDir(t), 'checked');
+    const w = await succeededBox(t, { checkCommand: [process.execPath, fixture('argv-echo.mjs'), ran, '{name}'] });
+    const before = await w.repo.log();
+    const r = await w.pass('2026-11-27T09:00:00Z');
+    assert.equal(await access(ran).then(() => true, () => false), false, 'the check command did not run');
+    assert.deepEqual(await w.repo.log(), before, 'no Verified or Unverified note');
+    assert.deepEqual(r.plan?.awaitingComeback, []);
+    assert.equal(w.lines.some((l) => l.msg === 'comeback check'), false);
+  });
+});
+

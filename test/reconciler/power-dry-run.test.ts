@@ -14,7 +14,9 @@ import { tempDir } from '../helpers/tmp.js';
 
 const fixture = (name: string) => join(packageRoot(), 'test', 'fixtures', name);
 const exists = (p: string) => access(p).then(() => true, () => false);
-const succeeded = (name: string, ip: string) => ({ apiVersion: 'tbx/v1', kind: 'TestboxStatus', name, ip, request: 'r1', action: 'backup', attempt: 1, phase: 'Succeeded', startedAt: '2026-11-24T10:00:00Z', finishedAt: '2026-11-24T10:01:00Z' });
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+/** A Succeeded status that finished `agoMs` before `now` (the CLI runs on the real clock). */
+const succeeded = (name: string, ip: string, now = Date.parse('2026-11-24T10:02:00Z'), agoMs = 60_000) => ({ apiVersion: 'tbx/v1', kind: 'TestboxStatus', name, ip, request: 'r1', action: 'backup', attempt: 1, phase: 'Succeeded', startedAt: iso(now - agoMs - 60_000), finishedAt: iso(now - agoMs) });
 
 /**
  * `tbx plan --fleet .` is the documented pull-request check: it runs on a checkout of an
@@ -30,7 +32,7 @@ describe('power: a dry run never runs a configured command', () => {
       'testboxes/tb-a.yaml': box('tb-a', '10.0.0.10', { action: 'backup', request: 'r1' }),
       'testboxes/tb-b.yaml': box('tb-b', '10.0.0.11', { action: 'backup', request: 'r1' }),
     });
-    await repo.commit({ 'status/tb-a.yaml': succeeded('tb-a', '10.0.0.10') }, 'tb-a: backup Succeeded (request r1)');
+    await repo.commit({ 'status/tb-a.yaml': succeeded('tb-a', '10.0.0.10', Date.now()) }, 'tb-a: backup Succeeded (request r1)');
     const shares = await makeShares(root, { withDefault: true });
     const plan = await runTbx(['plan', '--fleet', repo.work], { TBX_TFTP_ROOT: shares.tftp, TBX_BACKUP_ROOT: shares.backup, TBX_STATE_DIR: shares.state });
     assert.equal(plan.exitCode, 2, plan.all);
