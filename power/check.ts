@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { redactSecrets } from '../lib/redact.js';
 import { runInGroup } from './process-group.js';
 import type { EffectivePower } from './resolve.js';
 
@@ -37,8 +38,9 @@ export function quoteArgv(argv: string[]): string {
 
 /**
  * One comeback check of a box: tbx's own TCP connect (`check: {tcp: N}`) or the expanded
- * `checkCommand` (exit 0 = up), run in its own process group and killed with it at
- * `timeoutMs`. A check cut short because tbx is stopping is `skipped`: it proves nothing.
+ * `checkCommand` (exit 0 = up, with tbx's environment), run in its own process group and
+ * killed with it at `timeoutMs`. A failed check's detail ends with the command's last output
+ * line, secrets masked. A check cut short because tbx is stopping is `skipped`: it proves nothing.
  * Undefined when the box has no check configured.
  */
 export async function runCheck(power: EffectivePower, ip: string, argv: string[] | undefined, timeoutMs: number): Promise<CheckResult | undefined> {
@@ -47,5 +49,7 @@ export async function runCheck(power: EffectivePower, ip: string, argv: string[]
   const r = await runInGroup(argv, timeoutMs);
   if (r.exitCode === 0) return { ok: true, detail: `${argv[0]} exited 0` };
   const why = r.interruptedBy ? `interrupted (${r.interruptedBy})` : r.timedOut ? `timed out after ${timeoutMs / 1000} s` : (r.startError ?? `exit code ${r.exitCode ?? r.signal ?? 'none'}`);
-  return { ok: false, detail: `${argv[0]}: ${why}`, ...(r.interruptedBy ? { skipped: true } : {}) };
+  // The last line usually says why (ssh: connect to host ... refused); it reaches notes and webhooks, so masked.
+  const last = redactSecrets(r.output).trim().split('\n').at(-1)?.slice(-200);
+  return { ok: false, detail: redactSecrets(`${argv[0]}: ${why}`) + (last ? ` (${last})` : ''), ...(r.interruptedBy ? { skipped: true } : {}) };
 }

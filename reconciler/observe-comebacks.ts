@@ -3,7 +3,7 @@ import { describeCheck, runCheck, type CheckResult } from '../power/check.js';
 import { expandArgv } from '../power/placeholders.js';
 import { effectivePower } from '../power/resolve.js';
 import type { Logger } from '../lib/logger.js';
-import { redact } from '../lib/redact.js';
+import { redactSecrets } from '../lib/redact.js';
 import { awaitsComeback } from './comeback.js';
 import type { Observed } from './observe.js';
 import { requestState } from './request-state.js';
@@ -36,7 +36,7 @@ export async function observeComebacks(desired: Desired, observed: Observed, opt
     waiting.map(async (box) => {
       const power = effectivePower(site, box)!;
       const argv = power.checkCommand ? expandArgv(power.checkCommand, { name: box.name, ip: box.ip, request: box.request!, labels: box.labels ?? {} }) : undefined;
-      const check = redact(describeCheck(power, box.ip, argv));
+      const check = redactSecrets(describeCheck(power, box.ip, argv));
       if (options.dryRun) return [box.name, { ok: false, skipped: true, detail: `would run the comeback check: ${check}` }] as const;
       const result = await runCheck(power, box.ip, argv, power.timeoutSeconds * 1000);
       if (result) options.log.debug({ box: box.name, request: box.request, check, ok: result.ok, detail: result.detail }, 'comeback check');
