@@ -18,7 +18,7 @@ export function register(program: Command, logger: () => Logger): void {
     .addOption(new Option('--lock-wait <seconds>', 'how long to wait for a running pass before exiting cleanly').default('30').argParser(positiveInt))
     .addOption(new Option('--metrics-file <path>', "write Prometheus metrics here after each pass (node_exporter's textfile collector)").env('TBX_METRICS_FILE'))
     .addOption(new Option('--metrics-listen <host:port>', 'with --watch: serve GET /metrics here (default host 127.0.0.1)').env('TBX_METRICS_LISTEN'))
-    .addOption(new Option('--webhook-url <url>', 'POST a JSON notification when a request Succeeds, Fails or Stalls').env('TBX_WEBHOOK_URL'))
+    .addOption(new Option('--webhook-url <url>', 'POST a JSON notification when a request Succeeds, Fails or Stalls, or is Verified or Unverified').env('TBX_WEBHOOK_URL'))
     .addOption(new Option('--webhook-secret <secret>', 'sign notifications: X-Tbx-Signature: sha256=<HMAC of the body>').env('TBX_WEBHOOK_SECRET'))
     .addOption(new Option('--webhook-retries <n>', 'attempts per notification before it waits for the next pass').default('3').argParser(positiveInt))
     .addHelpText(
@@ -26,8 +26,10 @@ export function register(program: Command, logger: () => Logger): void {
       `
 After each pass tbx appends its decisions to <backup>/tbx-events.jsonl (read by tbx events),
 updates the metrics and sends notifications for requests that newly Succeeded, Failed or
-Stalled. The first pass only records a baseline. See docs/tbx-reconcile.1.md for the metrics
-and the webhook payload.
+Stalled, or whose comeback check found the box Verified or Unverified. The first pass only
+records a baseline. With power settings in fleet.yaml a pass also reboots the boxes it wrote
+a config for and checks that they came back. See docs/tbx-reconcile.1.md for the metrics,
+the webhook payload and the power settings.
 
 Examples:
   tbx reconcile --fleet ssh://git.lab/fleet.git --tftp /srv/testbox-tftp --backup /srv/testbox-backup

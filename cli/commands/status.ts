@@ -25,7 +25,10 @@ export function register(program: Command): void {
       `
 PHASE is Pending, Running (with the percentage of the disk being imaged), Succeeded, Failed,
 Stalled or Rescue; for action none it is the last result. PXE is active (tbx's config is
-waiting for the box), foreign (a file tbx did not write) or none.
+waiting for the box), foreign (a file tbx did not write) or none. CONDITIONS are what the
+reconciler recorded for the request in notes/<box>.yaml, problems with their reason:
+Verified, Unverified(ComebackTimeout), RebootFailed(CommandFailed), Stalled(MaxAttempts),
+Failed(Timeout); -o wide shows why in MESSAGE.
 
 Examples:
   tbx status
