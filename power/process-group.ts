@@ -90,7 +90,9 @@ function watchSignals(): void {
     });
   }
   if (groups.size) return;
-  for (const s of STOP_SIGNALS) process.on(s, onStop);
+  // First in line: a caller's process.once() handler removes itself when the signal is
+  // emitted, and onStop must still see it to know that someone else handles the signal.
+  for (const s of STOP_SIGNALS) process.prependListener(s, onStop);
 }
 
 function unwatchSignals(): void {
