@@ -99,7 +99,8 @@ power:
 \`{name}\`, \`{ip}\`, \`{hexip}\`, \`{request}\` and \`{labels.<key>}\`; a value with spaces or quotes stays one
 argument. A placeholder that cannot be filled for a box is a validation error. Each command runs
 with tbx's environment in its own process group; at \`timeoutSeconds\` the whole group is killed
-(SIGKILL), and whatever a command leaves in its group is killed when it exits. If tbx receives
+(SIGKILL), and whatever a command leaves in its group is killed when it exits (a process meant
+to outlive the command must start its own session, e.g. with \`setsid\`). If tbx receives
 SIGINT, SIGTERM or SIGHUP, running commands are killed, an interrupted reboot records nothing and
 the config stays.
 
