@@ -56,13 +56,14 @@ and served on \`GET /metrics\` with \`--watch --metrics-listen\`:
 | \`tbx_last_pass_success\` | gauge | | 1 if the last pass applied its plan without failures |
 | \`tbx_last_pass_changes\` | gauge | \`result\` | changes applied, skipped, failed by the last pass |
 | \`tbx_passes_total\` | counter | \`outcome\` | passes: applied, invalid, busy |
-| \`tbx_actions_total\` | counter | \`action\`, \`result\` | finished actions (Succeeded, Failed) |
+| \`tbx_actions_total\` | counter | \`action\`, \`result\` | finished actions (Succeeded, Failed) and comeback verdicts (Verified, Unverified) |
 | \`tbx_imaged_bytes_total\` | counter | \`action\` | raw disk bytes backed up or restored |
 | \`tbx_failures_total\` | counter | \`reason\` | failed attempts by the agent's exit code name, e.g. \`restore-failed\` |
 | \`tbx_action_duration_seconds\` | histogram | \`action\` | duration of finished actions |
 
 Counters count results the reconciler saw after its first pass (which records a baseline).`,
-    WEBHOOK: `When a request newly Succeeds, Fails (each attempt) or Stalls, tbx POSTs one JSON document per event
+    WEBHOOK: `When a request newly Succeeds, Fails (each attempt) or Stalls, or its comeback check finds the box
+Verified or Unverified, tbx POSTs one JSON document per event
 to \`--webhook-url\` (\`content-type: application/json\`; with \`--webhook-secret\` also
 \`X-Tbx-Signature: sha256=<hex HMAC-SHA256 of the body>\`). Network errors, timeouts (10 s), 408, 429
 and 5xx are retried with doubling delays (\`--webhook-retries\` attempts); other answers are final.
@@ -80,8 +81,72 @@ already there. \`text\` is a one-line summary that chat tools (Slack, Mattermost
 }
 \`\`\`
 
-\`type\` is \`Succeeded\`, \`Failed\` or \`Stalled\`; \`reason\` is null for Succeeded; \`disks\` lists
+\`type\` is \`Succeeded\`, \`Failed\`, \`Stalled\`, \`Verified\` or \`Unverified\`. \`reason\` is null for
+Succeeded, the agent's exit code name for Failed and Stalled (\`Timeout\` when no result came within
+\`policy.actionTimeout\`), and the condition's reason for the comeback verdicts: \`CheckPassed\` or
+\`ComebackTimeout\` (\`message\` then says why, e.g. \`ComebackTimeout: did not come back within 15 min of
+finishing restore: tcp 10.165.98.220:22: ECONNREFUSED\`). \`disks\` lists
 \`{device, bytes, sha256, seconds, image}\` as in the status file.`,
+    'REBOOT AND COMEBACK': `Without power settings tbx writes a box's config and waits for the box's next reboot. With them
+it reboots the box itself and then checks that the box came back. In \`fleet.yaml\` (a box's own
+\`power:\` overrides single fields; a box's \`check\` or \`checkCommand\` replaces the site's other kind):
+
+\`\`\`yaml
+power:
+  rebootCommand: [ipmitool, -I, lanplus, -H, "{labels.bmc}", -U, admin, -E, chassis, power, cycle]
+  check: {tcp: 22}                   # or checkCommand: [ssh, -o, BatchMode=yes, "root@{ip}", "true"]
+  timeoutSeconds: 60                 # one run of the reboot command, one try of the check
+  retries: 2                         # further tries of a failed reboot command (1 s, 2 s, 4 s ... apart)
+  comebackMinutes: 15                # the box's deadline to pass its check after the agent finished
+\`\`\`
+
+\`power: manual\` in a testbox file opts the box out: tbx never reboots it.
+
+**Commands** are argument lists, run without a shell. Placeholders fill whole or parts of arguments:
+\`{name}\`, \`{ip}\`, \`{hexip}\`, \`{request}\` and \`{labels.<key>}\`; a value with spaces or quotes stays one
+argument. A placeholder that cannot be filled for a box is a validation error. Each command runs
+with tbx's environment in its own process group; at \`timeoutSeconds\` the whole group is killed
+(SIGKILL), and whatever a command leaves in its group is killed when it exits (a process meant
+to outlive the command must start its own session, e.g. with \`setsid\`). If tbx receives
+SIGINT, SIGTERM or SIGHUP, running commands are killed, an interrupted reboot records nothing and
+the config stays.
+
+**Reboot.** A pass reboots a box only right after it wrote the box's config for a new request
+(never when refreshing a config for a request under way, never for a suspended, queued, held,
+blocked or manual box), and only if that write succeeded. Reboots run after all configs of the
+pass are written, up to 4 at a time. Each run is logged with its exit code and the end of its
+output. A command that still fails after its retries is recorded as \`RebootFailed\` (reason
+\`CommandFailed\`, with the exit code or timeout and the last output lines); the config stays, so the
+box's next natural reboot still runs the action. \`tbx plan\` lists the reboots as \`! reboot <box>: ...\`.
+
+**Comeback.** After the agent reports Succeeded (not for rescue), every pass tries the check once:
+tbx's own TCP connect (\`check: {tcp: N}\` to the box's IP) or \`checkCommand\` (exit 0 = up). The
+first pass it passes records \`Verified\` (reason \`CheckPassed\`); once \`comebackMinutes\` after the
+agent's finish have passed without that, \`Unverified\` (reason \`ComebackTimeout\`, with the last
+check's result and output line). While a box is on its way back, \`--watch\` polls every 15 s. A
+request is only checked while its agent finished less than twice \`comebackMinutes\` ago: a late
+pass still judges it, but requests that finished before (for instance when checks are first
+configured) are left alone, with no check, no note and no notification. Each check result is
+logged at debug level, the verdict at info.
+
+**Where results go.** Status files belong to the agent, so the reconciler records \`RebootFailed\`,
+\`Verified\` and \`Unverified\` as conditions in its own \`notes/<box>.yaml\`, one commit each
+(\`tb-a: restore Unverified (request ...)\`). \`tbx status\` shows them under CONDITIONS with their
+reason (\`Unverified(ComebackTimeout)\`), \`-o wide\` adds the message, \`tbx history\` lists each with
+its time and the result (\`Succeeded, Unverified\`), and the webhook announces Verified and Unverified.
+
+**Dry runs.** \`tbx plan\` (also on a pull request's checkout) runs no reboot command and no check,
+not even a TCP connect: the plan says \`would run the comeback check: ...\` and concludes nothing.
+
+**Secrets** never go into the fleet repo: commands read them from the environment tbx runs with
+(\`ipmitool -E\` reads \`IPMI_PASSWORD\`; the reconciler's unit reads \`/etc/default/tbx\` as its
+\`EnvironmentFile=\`, keep that file mode 0600) or from files they read themselves
+(\`ipmitool -f /etc/tbx/ipmi.pass\`, or with systemd's \`LoadCredential=ipmi:/etc/tbx/ipmi.pass\` the path
+\`/run/credentials/tbx-reconcile.service/ipmi\`; an ssh key of the user tbx runs as). Commands run
+without a shell, so \`$VARIABLES\` in an argument are not expanded. The values of environment variables whose name contains PASS, TOKEN,
+SECRET, KEY or CREDENTIAL (values of 4 characters or more) are replaced by \`***\` in everything tbx
+keeps from a command's output: logs, notes, commit messages, \`tbx-events.jsonl\` and notifications.
+A secret under another name is not recognised: give it such a name.`,
   },
   status: {
     PROGRESS: `While the agent images a disk it rewrites \`<backup>/<ip>/progress.json\` about once a second

@@ -21,8 +21,8 @@ export interface RequestHistory {
   merged: (CommitRef & { pr: string | null }) | null;
   /** Every status commit for this request, oldest first. */
   results: (CommitRef & { status: TestboxStatus; forwarded: boolean })[];
-  /** Reconciler notes (e.g. Stalled), oldest first. */
-  notes: (CommitRef & { condition: string; message: string })[];
+  /** Reconciler notes (Stalled, RebootFailed, Verified, Unverified ...), oldest first, each the condition it added. */
+  notes: (CommitRef & { condition: string; reason: string; message: string })[];
 }
 
 const FORMAT = '%H%x1f%an%x1f%ae%x1f%aI%x1f%s%x1e';
@@ -59,8 +59,8 @@ export async function boxHistory(dir: string, name: string): Promise<RequestHist
   for (const c of await commitsTouching(git, `notes/${name}.yaml`)) {
     const note = await fileAt(git, c.commit, `notes/${name}.yaml`);
     const entry = note && byRequest.get(String(note.request));
-    const cond = (note?.conditions as { type: string; message: string }[] | undefined)?.at(-1);
-    if (entry && cond) entry.notes.push({ ...c, condition: cond.type, message: cond.message });
+    const cond = (note?.conditions as { type: string; reason?: string; message: string }[] | undefined)?.at(-1);
+    if (entry && cond) entry.notes.push({ ...c, condition: cond.type, reason: cond.reason ?? '', message: cond.message });
   }
   return requests;
 }

@@ -10,7 +10,7 @@ export interface EffectivePower {
   comebackMinutes: number;
 }
 
-/** Defaults: a command may take a minute, is tried up to three times, and a box has 15 minutes to come back. */
+/** Defaults: a command (or one check try) may take a minute, a reboot command is tried up to three times, and a box has 15 minutes to come back. */
 export const POWER_DEFAULTS = { timeoutSeconds: 60, retries: 2, comebackMinutes: 15 } as const;
 
 /**

@@ -26,7 +26,7 @@ export interface PassOptions {
   branch?: string;
   stores: ImageStore[];
   log: Logger;
-  /** Plan only: read the fleet in place if it is a checkout, take no lock, change nothing. */
+  /** Plan only: read the fleet in place if it is a checkout, take no lock, change nothing, run no configured command. */
   dryRun?: boolean;
   /** How long to wait for another pass's lock before giving up cleanly (default 30 s). */
   lockWaitMs?: number;
@@ -34,6 +34,8 @@ export interface PassOptions {
   now?: () => Date;
   /** Who may ask: protected branch and signed-commit rules (the agent-scope rule always applies). */
   trust?: TrustPolicy;
+  /** Reboot commands run side by side, at most (default: apply's REBOOT_CONCURRENCY). */
+  rebootConcurrency?: number;
 }
 
 /** How a pass ended. `invalid` and `busy` changed nothing. */
@@ -85,7 +87,7 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
     const commit: GitWriter = checkout.inPlace
       ? null
       : (changes, message) => commitFiles({ dir: checkout.dir, url: options.fleet, ...(options.branch ? { branch: options.branch } : {}) }, changes, message, RECONCILER_AUTHOR);
-    const apply = await applyPlan(plan, { tftpRoot: options.tftpRoot, backupRoot: options.backupRoot, commit, log });
+    const apply = await applyPlan(plan, { tftpRoot: options.tftpRoot, backupRoot: options.backupRoot, commit, log, ...(options.rebootConcurrency ? { rebootConcurrency: options.rebootConcurrency } : {}) });
     return finish({ outcome: 'applied', revision: desired.revision, plan, apply, desired, diagnostics: plan.diagnostics });
   } finally {
     await release?.().catch(() => undefined);
@@ -110,10 +112,13 @@ export async function loadDesired(options: Pick<PassOptions, 'fleet' | 'stateDir
   return { checkout, desired };
 }
 
-/** Observe the shares for the desired boxes (and every config tbx wrote) and compute the plan. */
-export async function planFor(desired: Desired, options: Pick<PassOptions, 'tftpRoot' | 'backupRoot' | 'stores' | 'now'>): Promise<Plan> {
+/**
+ * Observe the shares for the desired boxes (and every config tbx wrote) and compute the plan.
+ * With `dryRun` no comeback check runs (see {@link observeComebacks}): a plan never runs a command.
+ */
+export async function planFor(desired: Desired, options: Pick<PassOptions, 'tftpRoot' | 'backupRoot' | 'stores' | 'now' | 'dryRun' | 'log'>): Promise<Plan> {
   const observed = await observe(desired.boxes.map((b) => b.ip), { tftpRoot: options.tftpRoot, backupRoot: options.backupRoot, stores: options.stores, now: (options.now ?? (() => new Date()))() });
-  observed.comebacks = await observeComebacks(desired, observed);
+  observed.comebacks = await observeComebacks(desired, observed, { log: options.log, dryRun: options.dryRun === true });
   return computePlan(desired, observed);
 }
 

@@ -32,7 +32,8 @@ export interface AfterPassReport {
 
 /**
  * Observe a finished pass without touching its decisions: log the applied changes and the
- * boxes newly held back to the decision log, detect requests that newly Succeeded, Failed or Stalled (the first run only
+ * boxes newly held back to the decision log, detect requests that newly Succeeded, Failed or
+ * Stalled, or were found Verified or Unverified by the comeback check (the first run only
  * records a baseline, so installing tbx does not replay history), update the counters, write
  * the metrics file and POST the notifications. Failures are logged, never thrown: the pass
  * already happened.

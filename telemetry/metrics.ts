@@ -26,6 +26,8 @@ export function countPass(c: Counters, pass: Pick<PassResult, 'outcome'>, events
     if (e.type === 'Stalled') continue;
     const key = `${e.action}\u0000${e.type}`;
     c.actions[key] = (c.actions[key] ?? 0) + 1;
+    // A comeback verdict follows a Succeeded already counted: its bytes and duration were counted then.
+    if (e.type === 'Verified' || e.type === 'Unverified') continue;
     c.bytes[e.action] = (c.bytes[e.action] ?? 0) + e.bytes;
     if (e.type === 'Failed') c.failures[e.reason ?? 'unknown'] = (c.failures[e.reason ?? 'unknown'] ?? 0) + 1;
     if (e.durationSeconds !== null) {

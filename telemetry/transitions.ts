@@ -4,8 +4,8 @@ import type { Plan } from '../reconciler/plan-types.js';
 import { newer } from '../reconciler/request-state.js';
 import type { DiskReport, TestboxStatus } from '../schema/types.js';
 
-/** A request reached an end a human wants to hear about. */
-export type EventType = 'Succeeded' | 'Failed' | 'Stalled' | 'Unverified';
+/** A request reached an end a human wants to hear about; Verified and Unverified are the comeback check's verdict after Succeeded. */
+export type EventType = 'Succeeded' | 'Failed' | 'Stalled' | 'Verified' | 'Unverified';
 
 /**
  * One notification, as POSTed to the webhook (the payload is documented in
@@ -23,7 +23,7 @@ export interface RequestEvent {
   maxAttempts: number;
   message: string | null;
   exitCode: number | null;
-  /** The seed exit code's name (`restore-failed`), for failures. */
+  /** The seed exit code's name (`restore-failed`) for failures; the condition's reason for Verified and Unverified. */
   reason: string | null;
   startedAt: string | null;
   finishedAt: string | null;
@@ -42,7 +42,8 @@ export type Seen = Record<string, string[]>;
  * Pure: the request ends visible after a pass that were not in `seen`, and the new `seen`.
  * A status counts when it belongs to the box's current request and action and comes from
  * git or a status the pass forwards from the share. A box whose request stalled reports
- * its last failure (if unseen) and then `Stalled`, once.
+ * its last failure (if unseen) and then `Stalled`, once. Verdicts the plan records in a note
+ * (Verified, Unverified, Failed on Timeout) are reported once each.
  */
 export function detectEvents(plan: Plan, desired: Pick<Desired, 'boxes' | 'statuses' | 'site'>, seen: Seen): { events: RequestEvent[]; seen: Seen } {
   const next: Seen = {};
@@ -59,19 +60,20 @@ export function detectEvents(plan: Plan, desired: Pick<Desired, 'boxes' | 'statu
     const status = newer(mine(desired.statuses.get(box.name)), mine(forwarded.at(-1)));
     const prefix = `${box.request}/${box.action}/`;
     const keys = (seen[box.name] ?? []).filter((k) => k.startsWith(prefix));
-    const emit = (type: EventType, key: string, s: TestboxStatus) => {
+    const emit = (type: EventType, key: string, s: TestboxStatus, reason?: string) => {
       if (keys.includes(key)) return;
       keys.push(key);
-      events.push(toEvent(type, s, maxAttempts, plan.revision));
+      events.push(toEvent(type, s, maxAttempts, plan.revision, reason));
     };
     if (status && (status.phase === 'Succeeded' || status.phase === 'Failed')) emit(status.phase, `${prefix}${status.attempt}/${status.phase}`, status);
     if (status && bp.outcome === 'stalled') emit('Stalled', `${prefix}stalled`, status);
-    // Conclusions the reconciler records itself: a box that did not come back, or timed out.
+    // Conclusions the reconciler records itself: the box came back or did not, or it timed out.
     for (const c of bp.changes) {
       const cond = c.op === 'write-note' ? c.note.conditions.at(-1) : undefined;
-      if (!cond || (cond.type !== 'Unverified' && !(cond.type === 'Failed' && cond.reason === 'Timeout'))) continue;
+      if (!cond || (cond.type !== 'Verified' && cond.type !== 'Unverified' && !(cond.type === 'Failed' && cond.reason === 'Timeout'))) continue;
       const base: TestboxStatus = status ?? { apiVersion: 'tbx/v1', kind: 'TestboxStatus', name: box.name, ip: box.ip, request: box.request, action: box.action, attempt: 0, phase: 'Failed', startedAt: cond.at };
-      emit(cond.type === 'Unverified' ? 'Unverified' : 'Failed', `${prefix}${cond.type}/${cond.reason}`, { ...base, message: `${cond.reason}: ${cond.message}` });
+      const type: EventType = cond.type === 'Failed' ? 'Failed' : (cond.type as 'Verified' | 'Unverified');
+      emit(type, `${prefix}${cond.type}/${cond.reason}`, { ...base, message: `${cond.reason}: ${cond.message}` }, type === 'Failed' ? undefined : cond.reason);
     }
     if (keys.length) next[box.name] = keys.slice(-20);
   }
@@ -80,11 +82,12 @@ export function detectEvents(plan: Plan, desired: Pick<Desired, 'boxes' | 'statu
 
 const EXIT_NAMES = new Map<number, string>(Object.entries(EXIT).map(([k, v]) => [v, k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)]));
 
-function toEvent(type: EventType, s: TestboxStatus, maxAttempts: number, revision: string | null): RequestEvent {
+/** `reason` overrides the exit code's name: a comeback verdict's condition reason (CheckPassed, ComebackTimeout). */
+function toEvent(type: EventType, s: TestboxStatus, maxAttempts: number, revision: string | null, reason?: string): RequestEvent {
   const duration = s.finishedAt ? (Date.parse(s.finishedAt) - Date.parse(s.startedAt)) / 1000 : null;
   const bytes = (s.disks ?? []).reduce((n, d) => n + d.bytes, 0);
   const what = `${s.name}: ${s.action} ${type} (request ${s.request}, attempt ${s.attempt} of ${maxAttempts})`;
-  const failed = type !== 'Succeeded';
+  const failed = type === 'Failed' || type === 'Stalled';
   return {
     apiVersion: 'tbx/v1',
     kind: 'TestboxEvent',
@@ -97,7 +100,7 @@ function toEvent(type: EventType, s: TestboxStatus, maxAttempts: number, revisio
     maxAttempts,
     message: s.message ?? null,
     exitCode: s.exitCode ?? null,
-    reason: failed ? (s.exitCode !== undefined ? (EXIT_NAMES.get(s.exitCode) ?? `exit-${s.exitCode}`) : 'unknown') : null,
+    reason: reason ?? (failed ? (s.exitCode !== undefined ? (EXIT_NAMES.get(s.exitCode) ?? `exit-${s.exitCode}`) : 'unknown') : null),
     startedAt: s.startedAt,
     finishedAt: s.finishedAt ?? null,
     durationSeconds: duration,

@@ -30,6 +30,9 @@ Examples:
   tbx plan --fleet . --format markdown > plan.md   # in a PR check, on the checked-out merge commit
   tbx plan --fleet . -o json | jq '.boxes[] | select(.outcome == "blocked")'
 
+A plan changes nothing and runs no command from fleet.yaml: reboots are listed as
+"! reboot <box>: <command>", due comeback checks as "would run the comeback check: ...".
+
 Exit codes: 0 no changes, 2 changes pending, 1 error (e.g. invalid fleet).`,
     )
     .action(async (opts: Record<string, unknown>) => {

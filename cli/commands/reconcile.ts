@@ -19,7 +19,7 @@ export function register(program: Command, logger: () => Logger): void {
     .addOption(numberOption(new Option('--lock-wait <seconds>', 'how long to wait for a running pass before exiting cleanly').default(30), { unit: 'seconds', whole: true, zero: true }))
     .addOption(new Option('--metrics-file <path>', "write Prometheus metrics here after each pass (node_exporter's textfile collector)").env('TBX_METRICS_FILE'))
     .addOption(new Option('--metrics-listen <host:port>', 'with --watch: serve GET /metrics here (default host 127.0.0.1)').env('TBX_METRICS_LISTEN'))
-    .addOption(new Option('--webhook-url <url>', 'POST a JSON notification when a request Succeeds, Fails or Stalls').env('TBX_WEBHOOK_URL'))
+    .addOption(new Option('--webhook-url <url>', 'POST a JSON notification when a request Succeeds, Fails or Stalls, or is Verified or Unverified').env('TBX_WEBHOOK_URL'))
     .addOption(new Option('--webhook-secret <secret>', 'sign notifications: X-Tbx-Signature: sha256=<HMAC of the body>').env('TBX_WEBHOOK_SECRET'))
     .addOption(numberOption(new Option('--webhook-retries <n>', 'attempts per notification before it waits for the next pass').default(3), { whole: true }))
     .addHelpText(
@@ -28,10 +28,12 @@ export function register(program: Command, logger: () => Logger): void {
 After each pass tbx appends its decisions to <backup>/tbx-events.jsonl (read by tbx events):
 the changes it applied, skipped or failed, boxes newly held back (blocked, queued, outside a
 maintenance window, suspended), each once until it changes; an invalid pass writes nothing
-there (nor anywhere on the shares), its errors go to stderr. It updates
-the metrics and sends notifications for requests that newly Succeeded, Failed or Stalled (the
-first pass only records a baseline). See docs/tbx-reconcile.1.md for the metrics and the
-webhook payload.
+there (nor anywhere on the shares), its errors go to stderr. It updates the metrics and sends
+notifications for requests that newly Succeeded, Failed or Stalled, or whose comeback check
+found the box Verified or Unverified (the first pass only records a baseline). With power
+settings in fleet.yaml a pass also reboots the boxes it wrote a config for and checks that
+they came back. See docs/tbx-reconcile.1.md for the metrics, the webhook payload and the
+power settings.
 
 Examples:
   tbx reconcile --fleet ssh://git.lab/fleet.git --tftp /srv/testbox-tftp --backup /srv/testbox-backup

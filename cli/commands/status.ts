@@ -28,7 +28,10 @@ Stalled or Rescue; for action none it is the last result. LAST BACKUP is the tim
 newest image; SIZE the size of the disks it was taken from (what a restore writes); -o wide
 adds STORED, the bytes those backups added to the share (a chunked backup of an unchanged disk
 adds almost nothing). PXE is active (tbx's config is waiting for the box), foreign (a file
-tbx did not write), none, or unknown when no --tftp (TBX_TFTP_ROOT) is given.
+tbx did not write), none, or unknown when no --tftp (TBX_TFTP_ROOT) is given. CONDITIONS are
+what the reconciler recorded for the request in notes/<box>.yaml, problems with their reason:
+Verified, Unverified(ComebackTimeout), RebootFailed(CommandFailed), Stalled(MaxAttempts),
+Failed(Timeout); -o wide shows why in MESSAGE.
 
 Examples:
   tbx status

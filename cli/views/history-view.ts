@@ -32,9 +32,12 @@ export function renderHistoryText(v: BoxHistoryView): string {
       if (s.message) out.push(`               ${s.message}`);
       for (const d of s.disks ?? []) out.push(`               ${d.device}: ${humanBytes(d.bytes)} in ${d.seconds}s${d.image ? ` (${d.image})` : ''}${d.storedBytes !== undefined ? `, ${humanBytes(d.storedBytes)} stored` : ''}, ${d.sha256 ? `sha256 ${d.sha256}` : `digest ${d.digest}${d.generation ? `, generation ${d.generation}` : ''}`}`);
     }
-    for (const n of r.notes) out.push(`  ${n.condition.toLowerCase().padEnd(10)} ${when(n.date)}  ${n.message}`);
+    for (const n of r.notes) out.push(`  ${n.condition.toLowerCase().padEnd(10)} ${when(n.date)}  ${n.reason ? `${n.reason}: ` : ''}${n.message}`);
     const last = r.results.at(-1)?.status;
-    out.push(`  result     ${r.notes.some((n) => n.condition === 'Stalled') ? 'Stalled' : (last?.phase ?? 'pending (no report yet)')}`);
+    // The comeback check's verdict qualifies a Succeeded: did the box boot its OS again?
+    const comeback = r.notes.filter((n) => n.condition === 'Verified' || n.condition === 'Unverified').at(-1);
+    const result = r.notes.some((n) => n.condition === 'Stalled') ? 'Stalled' : (last?.phase ?? 'pending (no report yet)');
+    out.push(`  result     ${result}${comeback && last?.phase === 'Succeeded' ? `, ${comeback.condition}` : ''}`);
     out.push('');
   }
   if (v.images) {

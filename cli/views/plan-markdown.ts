@@ -59,7 +59,8 @@ export function renderPlanMarkdown(plan: Plan, fleet: string, f: ReviewFacts): s
   const changes = allChanges(plan);
   const count = (pred: (op: string) => boolean) => changes.filter((c) => pred(c.op)).length;
   const out: string[] = [];
-  out.push(`### tbx plan: ${count((op) => op.startsWith('write-') && op !== 'write-note')} to write, ${count((op) => op.startsWith('delete-'))} to delete, ${count((op) => op === 'forward-status' || op === 'write-note')} to commit`);
+  const reboots = count((op) => op === 'reboot');
+  out.push(`### tbx plan: ${count((op) => op.startsWith('write-') && op !== 'write-note')} to write, ${count((op) => op.startsWith('delete-'))} to delete, ${count((op) => op === 'forward-status' || op === 'write-note')} to commit${reboots ? `, ${reboots} reboot${reboots > 1 ? 's' : ''} to trigger` : ''}`);
   out.push('');
   out.push(`Fleet \`${fleet}\`${plan.revision ? ` at \`${plan.revision.slice(0, 12)}\`` : ''}; policy.maxConcurrent ${plan.maxConcurrent}.`);
   out.push('');

@@ -1,4 +1,5 @@
 import { redact } from '../../lib/redact.js';
+import { quoteArgv } from '../../power/check.js';
 import { allChanges, type Change, type Plan } from '../../reconciler/plan-types.js';
 import { table } from './table.js';
 
@@ -43,7 +44,7 @@ export function describeChange(c: Change): string {
     case 'write-note':
       return `> commit notes/${c.box}.yaml: ${c.note.conditions.at(-1)?.type ?? 'note'} (request ${c.note.request})`;
     case 'reboot':
-      return `! reboot ${c.box}: ${redact(c.argv.map((a) => (/[\s'"]/.test(a) ? JSON.stringify(a) : a)).join(' '))}`;
+      return `! reboot ${c.box}: ${redact(quoteArgv(c.argv))}`;
   }
 }
 

@@ -19,7 +19,11 @@ export function renderStatus(rows: BoxStatusRow[], format: StatusFormat, options
   return renderStatusText(rows, { wide: format === 'wide', ...options });
 }
 
-/** `tbx status` as a table (kubectl style); `wide` adds labels, progress details and the last message. */
+/**
+ * `tbx status` as a table (kubectl style). CONDITIONS names the reconciler's conditions of
+ * the current request with their reason; `wide` adds labels, progress details and MESSAGE:
+ * the agent's last message and the newest condition's message.
+ */
 export function renderStatusText(rows: BoxStatusRow[], options: { wide?: boolean; paint?: Paint; now?: Date } = {}): string {
   if (!rows.length) return 'No testboxes in the fleet.';
   const p = options.paint ?? painter(false);
@@ -39,7 +43,7 @@ export function renderStatusText(rows: BoxStatusRow[], options: { wide?: boolean
         r.lastBackup ? shortTime(r.lastBackup) : '-',
         r.backupBytes === null ? '-' : humanBytes(r.backupBytes),
         r.pxe,
-        r.conditions.length ? r.conditions.map((c) => c.type).join(',') : '-',
+        r.conditions.length ? r.conditions.map(conditionCell).join(',') : '-',
       ];
       if (options.wide) {
         cells.push(
@@ -47,12 +51,23 @@ export function renderStatusText(rows: BoxStatusRow[], options: { wide?: boolean
           r.progress ? describeProgress(r.progress, now) : '-',
           r.finishedAt ? shortTime(r.finishedAt) : '-',
           Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-',
-          r.message ?? '-',
+          describeMessage(r),
         );
       }
       return cells;
     }),
   );
+}
+
+/** `Verified`, or a problem with its reason: `Unverified(ComebackTimeout)`, `RebootFailed(CommandFailed)`. */
+function conditionCell(c: BoxStatusRow['conditions'][number]): string {
+  return c.type === 'Verified' || !c.reason ? c.type : `${c.type}(${c.reason})`;
+}
+
+/** The agent's message, then the newest reconciler condition in words (why Unverified, why the reboot failed). */
+function describeMessage(r: BoxStatusRow): string {
+  const c = r.conditions.at(-1);
+  return [r.message, c ? `${c.type}: ${c.message}` : null].filter(Boolean).join('; ') || '-';
 }
 
 /** `sda 2/2 42% 1.2 GiB/3.0 GiB 85.0 MiB/s ETA 25s`, or a stale marker. */

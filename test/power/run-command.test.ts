@@ -46,4 +46,14 @@ describe('runPowerCommand (real processes)', () => {
     assert.equal(r.ok, false);
     assert.match(r.reason, /ENOENT|not found|nonexistent/);
   });
+
+  test('a secret from the environment at the start of the kept tail -> masked whole, no part of it kept', async (t) => {
+    const secret = 'Zq7-hunter2-bmc-Xk9';
+    process.env.TBX_TEST_BMC_PASSWORD = secret;
+    t.after(() => delete process.env.TBX_TEST_BMC_PASSWORD);
+    // 19 + 390 + newline = 410 characters: the last 400 begin inside the secret.
+    const r = await runPowerCommand([process.execPath, '-e', 'console.log(process.env.TBX_TEST_BMC_PASSWORD + "y".repeat(390)); process.exit(3)'], { ...fast, timeoutMs: 10_000, retries: 0 });
+    assert.equal(r.exitCode, 3);
+    assert.equal(r.tail, `***${'y'.repeat(390)}`);
+  });
 });

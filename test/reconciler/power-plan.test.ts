@@ -74,3 +74,28 @@ describe('comeback after Succeeded', () => {
     assert.equal(reboots(p, 'tb-r').length, 1);
   });
 });
+
+describe('comeback window: only requests finished within twice the deadline are judged', () => {
+  const s = status(A, 'Succeeded'); // finished 2026-11-24T10:01:30Z; deadline 10:16:30; window ends 10:31:30
+  const fails = { 'tb-a': { ok: false, detail: 'ECONNREFUSED' } };
+  const cases: [string, string, string | null, boolean][] = [
+    ['just after the deadline, check fails -> Unverified', '2026-11-24T10:16:31Z', 'Unverified', false],
+    ['a late pass, still inside the window, check fails -> Unverified', '2026-11-24T10:31:29Z', 'Unverified', false],
+    ['window over (checks configured only now) -> left alone: no note, not polled', '2026-11-24T10:31:30Z', null, false],
+    ['finished days ago -> left alone: no note, not polled', '2026-11-27T09:00:00Z', null, false],
+  ];
+  for (const [name, now, recorded, waiting] of cases) {
+    test(name, () => {
+      const p = computePlan(desired([A], { site: powered(), statuses: [s] }), observed({ comebacks: fails, now }));
+      const notes = p.boxes[0]!.changes.flatMap((c) => (c.op === 'write-note' ? [c.note.conditions.at(-1)!.type] : []));
+      assert.deepEqual(notes, recorded ? [recorded] : []);
+      assert.equal(p.awaitingComeback.includes('tb-a'), waiting);
+      if (!recorded) assert.equal(p.boxes[0]!.reason, 'request r1 Succeeded at 2026-11-24T10:01:30Z');
+    });
+  }
+  test('an old request whose check would pass -> still left alone (no Verified either)', () => {
+    const p = computePlan(desired([A], { site: powered(), statuses: [s] }), observed({ comebacks: { 'tb-a': { ok: true, detail: 'up' } }, now: '2026-11-27T09:00:00Z' }));
+    assert.deepEqual(p.boxes[0]!.changes, []);
+  });
+});
+
