@@ -1,11 +1,10 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
-import { hexIp } from '../../lib/hex-ip.js';
 import { tbxBin } from '../../lib/package-root.js';
-import { agentArgs, makeAgentBox, type AgentBox } from '../../test/helpers/agent-box.js';
+import { agentArgs, bootBox, makeAgentBox, type AgentBox } from '../../test/helpers/agent-box.js';
 import { git } from '../../test/helpers/git.js';
 import { pool, report } from '../lib/report.js';
 import { makeWorld, tbx } from '../lib/world.js';
@@ -28,18 +27,19 @@ export async function runAgentLoad(n: number): Promise<{ failures: number }> {
     if ((await tbx(world, ['reconcile'])).exitCode !== 0) throw new Error('first pass failed');
     const boxes: AgentBox[] = await pool(Array.from({ length: n }, (_, i) => i), 8, async (i) => {
       const b = await makeAgentBox(root, name(i), ip(i), { sda: 1 });
-      const cfg = await readFile(join(world.shares.cfg, hexIp(ip(i))), 'utf8');
-      await import('node:fs/promises').then((fs) => fs.writeFile(b.cmdline, `BOOT_IMAGE=x ${/^APPEND (.*)$/m.exec(cfg)![1]}\n`));
+      if (!(await bootBox(b, world.shares))) throw new Error(`no PXE config for ${name(i)} after the first pass`);
       return b;
     });
     // The reconciler keeps passing while the agents push.
     let stop = false;
     const passes: number[] = [];
+    const failedPasses: string[] = [];
     const passing = (async () => {
       while (!stop) {
         const t0 = Date.now();
         const r = await tbx(world, ['reconcile', '--lock-wait', '120']);
         if (r.exitCode === 0) passes.push(Date.now() - t0);
+        else failedPasses.push(`exit ${r.exitCode}: ${r.all.slice(-200)}`);
       }
     })();
     const started = Date.now();
@@ -60,12 +60,15 @@ export async function runAgentLoad(n: number): Promise<{ failures: number }> {
     await report(
       'load-agents',
       `load: ${n} agents push their statuses to one bare repo at once, while the reconciler runs passes`,
-      ['AGENTS', 'EXIT 0', 'COMMITS LANDED', 'LOST', 'PUSH ATTEMPTS median/p95/max', 'WALL s', 'PASSES DURING LOAD', 'PASS LATENCY median/max ms'],
-      [[String(n), String(ok), String(landed), String(lost), `${q(sorted, 0.5)}/${q(sorted, 0.95)}/${sorted.at(-1)}`, (wall / 1000).toFixed(1), String(passes.length), `${q(pSorted, 0.5)}/${pSorted.at(-1) ?? NaN}`]],
-      { n, ok, landed, lost, attempts, wallMs: wall, passes },
+      ['AGENTS', 'EXIT 0', 'COMMITS LANDED', 'LOST', 'PUSH ATTEMPTS median/p95/max', 'WALL s', 'PASSES DURING LOAD', 'FAILED PASSES', 'PASS LATENCY median/max ms'],
+      [[String(n), String(ok), String(landed), String(lost), `${q(sorted, 0.5)}/${q(sorted, 0.95)}/${sorted.at(-1)}`, (wall / 1000).toFixed(1), String(passes.length), String(failedPasses.length), `${q(pSorted, 0.5)}/${pSorted.at(-1) ?? NaN}`]],
+      { n, ok, landed, lost, attempts, wallMs: wall, passes, failedPasses },
     );
     for (const [i, r] of results.entries()) if (r.exitCode !== 0) process.stdout.write(`  FAIL ${name(i)}: exit ${r.exitCode}: ${(r.all ?? '').slice(-200)}\n`);
-    return { failures: lost + (n - ok) };
+    for (const f of failedPasses.slice(0, 5)) process.stdout.write(`  FAIL reconcile pass during load: ${f}\n`);
+    // The proof needs the reconciler to have passed while the agents pushed, not only before or after.
+    if (passes.length === 0) process.stdout.write('  FAIL no reconcile pass completed while the agents pushed\n');
+    return { failures: lost + (n - ok) + failedPasses.length + (passes.length === 0 ? 1 : 0) };
   } finally {
     await rm(root, { recursive: true, force: true });
   }
