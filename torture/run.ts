@@ -1,5 +1,7 @@
 import { runBadInput } from './bad-input/run.js';
 import { runImagingCrashes, type ImagingCrashPlan } from './crash/imaging.js';
+import { runCorruption } from './corruption/run.js';
+import { runFaults } from './faults/run.js';
 import { runReconcileCrashes } from './crash/reconcile.js';
 import { runStatusPushCrashes } from './crash/status-push.js';
 import { runAgentLoad } from './load/agents.js';
@@ -35,6 +37,13 @@ async function main(): Promise<number> {
     'crash-status-push': () => runStatusPushCrashes(short ? 10 : 50),
     'load-agents': () => runAgentLoad(short ? 50 : 200),
     'crash-imaging': () => runImagingCrashes(short ? imagingShort : imagingFull),
+    faults: () =>
+      runFaults(
+        short
+          ? { faults: ['no-marker-box', 'read-short', 'disk-full', 'git-away'], maxAttempts: 2, sizeMiB: 16 }
+          : { faults: ['no-marker-box', 'no-marker-share', 'read-eio', 'read-short', 'read-short-gzip', 'disk-full', 'disk-full-gzip', 'git-away'], maxAttempts: 3, sizeMiB: 16 },
+      ),
+    corruption: () => runCorruption({ trials: short ? { chunked: 3, gzip: 3 } : { chunked: 150, gzip: 60 }, sizeMiB: 16 }),
   };
   const timings: string[] = [];
   for (const [name, run] of Object.entries(suites)) {
