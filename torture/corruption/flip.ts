@@ -1,6 +1,6 @@
-import { randomInt } from 'node:crypto';
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import type { Random } from '../lib/random.js';
 
 /** Stored file kinds the corruption suite damages, per image format. */
 export const KINDS = {
@@ -37,10 +37,10 @@ export async function filesOf(dir: string, pattern: RegExp): Promise<string[]> {
   return out.sort();
 }
 
-/** Flip one random bit of `file` (the same call undoes it when given the returned flip). */
-export async function flipBit(file: string, again?: Flip): Promise<Flip> {
+/** Flip one random bit of `file`; given a previous flip, flip that bit back. */
+export async function flipBit(file: string, pick: Random | Flip): Promise<Flip> {
   const size = (await stat(file)).size;
-  const flip = again ?? { file, offset: randomInt(size), bit: randomInt(8), size };
+  const flip = 'bit' in pick ? pick : { file, offset: pick.int(size), bit: pick.int(8), size };
   const fh = await open(file, 'r+');
   try {
     const b = Buffer.alloc(1);

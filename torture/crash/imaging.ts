@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ImageFormat } from '../../imaging/store.js';
+import { leftovers } from '../lib/image-checks.js';
 import { report } from '../lib/report.js';
 import { makeLab, randomDelay, type Lab } from './imaging-lab.js';
 import { runTrial, type Op, type TrialOutcome } from './imaging-trial.js';
@@ -34,6 +35,8 @@ interface Row {
   op: Op;
   kill: 'random' | 'step';
   outcomes: TrialOutcome[];
+  /** Temp and pending files on the share once the row's trials are done (nothing sweeps them but `tbx image gc`). */
+  leftAtEnd?: { count: number; bytes: number };
 }
 
 /**
@@ -75,7 +78,7 @@ export async function runImagingCrashes(plan: ImagingCrashPlan): Promise<{ failu
         random.outcomes.push(out);
         problems.push(...out.problems.map((p) => `${format} ${op} random kill ${t} (${out.landed}): ${p}`));
       }
-      if (random.outcomes.length) rows.push(random);
+      if (random.outcomes.length) rows.push({ ...random, leftAtEnd: await leftovers(lab.shares.backup) });
       if (mode === 'none') continue;
       const match = mode === 'all' ? new RegExp(`${IMAGE_STEP.source}|${STATE_STEP.source}`) : IMAGE_STEP;
       const step: Row = { format, op, kill: 'step', outcomes: [] };
@@ -85,13 +88,13 @@ export async function runImagingCrashes(plan: ImagingCrashPlan): Promise<{ failu
         step.outcomes.push(out);
         problems.push(...out.problems.map((p) => `${format} ${op} killed ${out.landed}: ${p}`));
       }
-      if (step.outcomes.length) rows.push(step);
+      if (step.outcomes.length) rows.push({ ...step, leftAtEnd: await leftovers(lab.shares.backup) });
     }
   } finally {
     await rm(root, { recursive: true, force: true });
   }
   const sum = (xs: TrialOutcome[], f: (o: TrialOutcome) => number) => xs.reduce((n, o) => n + f(o), 0);
-  const header = ['FORMAT', 'OPERATION', 'KILL AT', 'TRIALS', 'KILLED MID-RUN', 'WHERE THE KILLS LANDED', 'PREVIOUS IMAGE INTACT', 'RE-RUN OK', 'BIT-EXACT RESTORES', 'FALSE SUCCESSES', 'PARTIAL IMAGES REFERENCED', 'TEMP FILES LEFT BY KILLS'];
+  const header = ['FORMAT', 'OPERATION', 'KILL AT', 'TRIALS', 'KILLED MID-RUN', 'WHERE THE KILLS LANDED', 'PREVIOUS IMAGE INTACT', 'RE-RUN OK', 'BIT-EXACT RESTORES', 'FALSE SUCCESSES', 'PARTIAL IMAGES REFERENCED', 'TEMP FILES LEFT BY KILLS', 'ON THE SHARE AFTERWARDS'];
   const table = rows.map((r) => {
     const o = r.outcomes;
     return [
@@ -107,6 +110,7 @@ export async function runImagingCrashes(plan: ImagingCrashPlan): Promise<{ failu
       String(sum(o, (x) => x.falseSuccesses)),
       String(sum(o, (x) => x.partialReferenced)),
       String(sum(o, (x) => Math.max(0, x.tempLeftByKill))),
+      r.leftAtEnd ? `${r.leftAtEnd.count} (${(r.leftAtEnd.bytes / 2 ** 20).toFixed(1)} MiB)` : '-',
     ];
   });
   const failedTrials = rows.reduce((n, r) => n + r.outcomes.filter((o) => o.problems.length > 0).length, 0);
