@@ -104,7 +104,7 @@ export async function runImagingCrashes(plan: ImagingCrashPlan): Promise<{ failu
       String(o.length),
       String(o.filter((x) => x.killed).length),
       r.kill === 'random' ? landings(o) : `${new Set(o.filter((x) => x.killed).map((x) => x.landed)).size} distinct steps`,
-      String(o.filter((x) => x.previousIntact).length),
+      r.op === 'backup' ? '- (none before)' : String(o.filter((x) => x.previousIntact).length),
       String(o.filter((x) => x.rerunOk).length),
       `${sum(o, (x) => x.bitExact)}/${sum(o, (x) => x.restores)}`,
       String(sum(o, (x) => x.falseSuccesses)),

@@ -15,7 +15,8 @@ const name = (i: number) => `tb-${String(i).padStart(3, '0')}`;
 
 /**
  * Load: `n` agents (real processes) report their statuses to one bare repo at the same moment
- * while the reconciler keeps running passes. Every commit must land; none may be lost.
+ * while the reconciler keeps running passes (each must succeed), then one more pass. Every
+ * status must land in git, pushed by its agent or spooled and forwarded; none may be lost.
  * Prints the push attempts the agents needed, the wall time, and the passes' count and latency.
  */
 export async function runAgentLoad(n: number): Promise<{ failures: number }> {
@@ -49,10 +50,16 @@ export async function runAgentLoad(n: number): Promise<{ failures: number }> {
     const wall = Date.now() - started;
     stop = true;
     await passing;
+    // An agent that kept losing push races until its deadline leaves its status spooled on the
+    // share (exit 0); the reconciler's next pass forwards it, as its timer would after the rush.
+    const settle = await tbx(world, ['reconcile', '--lock-wait', '120']);
+    if (settle.exitCode !== 0) failedPasses.push(`after the load: exit ${settle.exitCode}: ${settle.all.slice(-200)}`);
     const attempts = results.map((r) => Number(/after (\d+) push attempt/.exec(r.all ?? '')?.[1] ?? NaN));
     const ok = results.filter((r) => r.exitCode === 0).length;
     const log = (await git(world.repo.bare, ['log', '--format=%s', 'main'])).split('\n');
-    const landed = boxes.filter((_, i) => log.includes(`${name(i)}: refresh-info Succeeded (request load-1)`)).length;
+    const pushed = boxes.filter((_, i) => log.includes(`${name(i)}: refresh-info Succeeded (request load-1)`)).length;
+    const forwarded = boxes.filter((_, i) => log.includes(`${name(i)}: refresh-info Succeeded (request load-1) [forwarded]`)).length;
+    const landed = boxes.filter((_, i) => log.some((l) => l.startsWith(`${name(i)}: refresh-info Succeeded (request load-1)`))).length;
     const lost = n - landed;
     const sorted = [...attempts].filter(Number.isFinite).sort((a, b) => a - b);
     const pSorted = [...passes].sort((a, b) => a - b);
@@ -60,9 +67,9 @@ export async function runAgentLoad(n: number): Promise<{ failures: number }> {
     await report(
       'load-agents',
       `load: ${n} agents push their statuses to one bare repo at once, while the reconciler runs passes`,
-      ['AGENTS', 'EXIT 0', 'COMMITS LANDED', 'LOST', 'PUSH ATTEMPTS median/p95/max', 'WALL s', 'PASSES DURING LOAD', 'FAILED PASSES', 'PASS LATENCY median/max ms'],
-      [[String(n), String(ok), String(landed), String(lost), `${q(sorted, 0.5)}/${q(sorted, 0.95)}/${sorted.at(-1)}`, (wall / 1000).toFixed(1), String(passes.length), String(failedPasses.length), `${q(pSorted, 0.5)}/${pSorted.at(-1) ?? NaN}`]],
-      { n, ok, landed, lost, attempts, wallMs: wall, passes, failedPasses },
+      ['AGENTS', 'EXIT 0', 'PUSHED BY THE AGENT', 'SPOOLED, FORWARDED BY THE RECONCILER', 'LOST', 'PUSH ATTEMPTS median/p95/max', 'WALL s', 'PASSES DURING LOAD', 'FAILED PASSES', 'PASS LATENCY median/max ms'],
+      [[String(n), String(ok), String(pushed), String(forwarded), String(lost), `${q(sorted, 0.5)}/${q(sorted, 0.95)}/${sorted.at(-1)}`, (wall / 1000).toFixed(1), String(passes.length), String(failedPasses.length), `${q(pSorted, 0.5)}/${pSorted.at(-1) ?? NaN}`]],
+      { n, ok, pushed, forwarded, landed, lost, attempts, wallMs: wall, passes, failedPasses },
     );
     for (const [i, r] of results.entries()) if (r.exitCode !== 0) process.stdout.write(`  FAIL ${name(i)}: exit ${r.exitCode}: ${(r.all ?? '').slice(-200)}\n`);
     for (const f of failedPasses.slice(0, 5)) process.stdout.write(`  FAIL reconcile pass during load: ${f}\n`);
