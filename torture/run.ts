@@ -1,9 +1,9 @@
 import { runBadInput } from './bad-input/run.js';
-import { runImagingCrashes, type ImagingCrashPlan } from './crash/imaging.js';
 import { runCorruption } from './corruption/run.js';
-import { runFaults } from './faults/run.js';
+import { runImagingCrashes, type ImagingCrashPlan } from './crash/imaging.js';
 import { runReconcileCrashes } from './crash/reconcile.js';
 import { runStatusPushCrashes } from './crash/status-push.js';
+import { runFaults } from './faults/run.js';
 import { runAgentLoad } from './load/agents.js';
 
 /** Every operation and format: random kills, and a kill at every commit step on images, the status and the PXE config. */
@@ -34,8 +34,8 @@ async function main(): Promise<number> {
   const suites: Record<string, () => Promise<{ failures: number }>> = {
     'bad-input': () => runBadInput({ workers: 2 }),
     'crash-reconcile': () => runReconcileCrashes(short ? 10 : 100),
-    'crash-status-push': () => runStatusPushCrashes(short ? 10 : 50),
-    'load-agents': () => runAgentLoad(short ? 50 : 200),
+    'crash-status-push': () => runStatusPushCrashes(short ? 6 : 50),
+    'load-agents': () => runAgentLoad(short ? 25 : 200),
     'crash-imaging': () => runImagingCrashes(short ? imagingShort : imagingFull),
     faults: () =>
       runFaults(
@@ -45,6 +45,10 @@ async function main(): Promise<number> {
       ),
     corruption: () => runCorruption({ trials: short ? { chunked: 3, gzip: 3 } : { chunked: 150, gzip: 60 }, sizeMiB: 16 }),
   };
+  if (only && !(only in suites)) {
+    process.stderr.write(`torture: no suite ${only}; the suites are ${Object.keys(suites).join(', ')}\n`);
+    return 2;
+  }
   const timings: string[] = [];
   for (const [name, run] of Object.entries(suites)) {
     if (only && only !== name) continue;
