@@ -1,6 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 import { copyFile, mkdir, open, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { restoreDisks } from '../../agent/actions.js';
 import { SeedLog } from '../../agent/seed-log.js';
 import { verifyImages } from '../../imaging/chunked/verify.js';
@@ -75,7 +75,7 @@ export async function makeChecker(root: string, box: AgentBox): Promise<Checker>
           writeStore: stores[0]!,
           seedLog: quiet,
           log: silentLogger(),
-          box: { ip: dir.split('/').pop()! },
+          box: { ip: basename(dir) },
           ...(pick.generation ? { generation: pick.generation } : {}),
         });
         return { sha256: await sha256File(disk), ...(r ? { image: r.image } : {}) };
