@@ -78,6 +78,8 @@ export function hasConfig(site: FaultSite): Promise<boolean> {
 export interface Retries {
   exits: Array<number | undefined>;
   errors: string[];
+  /** The end of each boot's output, for the JSON results. */
+  outputs: string[];
   /** The config was still there after the first failure and its pass (so the box retries). */
   keptForRetry: boolean;
   /** How the boots ended: Stalled by the reconciler, config removed otherwise (the agent succeeded), or still looping. */
@@ -90,12 +92,13 @@ export interface Retries {
  * gone or `maxAttempts + 2` boots (a box that would loop forever). `extra` goes to every agent run.
  */
 export async function bootUntilSettled(site: FaultSite, extra: string[] = []): Promise<Retries> {
-  const r: Retries = { exits: [], errors: [], keptForRetry: false, ended: 'looping', failedPasses: [] };
+  const r: Retries = { exits: [], errors: [], outputs: [], keptForRetry: false, ended: 'looping', failedPasses: [] };
   for (let n = 1; n <= site.maxAttempts + 2; n++) {
     const run = await boot(site, extra);
     if (!run) break;
     r.exits.push(run.exitCode);
     r.errors.push(errorLine(run.all));
+    r.outputs.push(run.all.slice(-2000));
     const p = await pass(site);
     if (p.exitCode !== 0) r.failedPasses.push(`exit ${p.exitCode}: ${errorLine(p.all)}`);
     if (n === 1) r.keptForRetry = await hasConfig(site);

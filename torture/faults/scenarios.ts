@@ -23,6 +23,8 @@ export interface FaultRow {
   endedAs: string;
   tempLeft: number;
   problems: string[];
+  /** The end of each boot's output (JSON results only). */
+  outputs?: string[];
 }
 
 /** What a fault starts from: the image a restore takes and the share's temp files. */
@@ -70,6 +72,7 @@ async function judge(site: FaultSite, fault: string, expectedExit: number, r: Re
     endedAs: r.ended === 'stalled' ? `Stalled after ${boots} boots` : r.ended === 'removed' ? `config removed after ${boots} boot(s): Succeeded` : `looping (${boots} boots, config still there)`,
     tempLeft,
     problems,
+    outputs: r.outputs,
   };
 }
 
