@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeDisk } from '../../demo/disks.js';
 import { hexIp } from '../../lib/hex-ip.js';
@@ -40,6 +40,18 @@ export async function requestAction(box: AgentBox, shares: Shares, action: Exclu
   await writeFile(join(shares.cfg, hexIp(box.ip)), cfg);
   const append = /^APPEND (.*)$/m.exec(cfg)![1];
   await writeFile(box.cmdline, `BOOT_IMAGE=maintenance-boot/vmlinuz ${append}\n`);
+  return cfg;
+}
+
+/**
+ * Boot the box as PXELINUX would: if its `pxelinux.cfg/<HEXIP>` exists, its APPEND line
+ * becomes the kernel command line and the config's text is returned; without one the box
+ * boots its disk and this returns null.
+ */
+export async function bootBox(box: AgentBox, shares: Shares): Promise<string | null> {
+  const cfg = await readFile(join(shares.cfg, hexIp(box.ip)), 'utf8').catch(() => null);
+  if (cfg === null) return null;
+  await writeFile(box.cmdline, `BOOT_IMAGE=maintenance-boot/vmlinuz ${/^APPEND (.*)$/m.exec(cfg)?.[1] ?? ''}\n`);
   return cfg;
 }
 

@@ -1,11 +1,10 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { parse, stringify } from 'yaml';
-import { hexIp } from '../../lib/hex-ip.js';
 import { tbxBin } from '../../lib/package-root.js';
-import { agentArgs, makeAgentBox, runAgent } from '../../test/helpers/agent-box.js';
+import { agentArgs, bootBox, makeAgentBox, runAgent } from '../../test/helpers/agent-box.js';
 import { git } from '../../test/helpers/git.js';
 import { report } from '../lib/report.js';
 import { makeWorld, pushRevision, tbx } from '../lib/world.js';
@@ -27,13 +26,7 @@ export async function runStatusPushCrashes(trials: number): Promise<{ failures: 
     const box = (request?: string) => stringify({ apiVersion: 'tbx/v1', kind: 'Testbox', name: 'tb-a', ip: IP, ...(request ? { action: 'refresh-info', request } : {}) });
     const world = await makeWorld(root, { 'fleet.yaml': stringify(SITE), 'testboxes/tb-a.yaml': box() });
     const simBox = await makeAgentBox(root, 'tb-a', IP, { sda: 1 });
-    const cfg = join(world.shares.cfg, hexIp(IP));
-    const boot = async () => {
-      const text = await readFile(cfg, 'utf8').catch(() => null);
-      if (text === null) return null;
-      await import('node:fs/promises').then((fs) => fs.writeFile(simBox.cmdline, `BOOT_IMAGE=x ${/^APPEND (.*)$/m.exec(text)![1]}\n`));
-      return text;
-    };
+    const boot = () => bootBox(simBox, world.shares);
     let agentMs = 0;
     const problems: string[] = [];
     let killedBeforeRemoval = 0;
