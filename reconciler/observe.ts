@@ -93,12 +93,15 @@ export async function observe(ips: string[], options: ObserveOptions): Promise<O
     }
     const ip = ipFromHex(name);
     if (!ip) continue;
-    const st = await lstat(path);
+    // An agent may remove its config between readdir and here: gone is what it now is.
+    const st = await lstat(path).catch(ifGone(undefined));
+    if (!st) continue;
     if (!st.isFile()) {
       pxe.set(name, { hex: name, ip, fingerprint: '', irregular: true, mtime: st.mtime.toISOString() });
       continue;
     }
-    const content = await readFile(path);
+    const content = await readFile(path).catch(ifGone(undefined));
+    if (!content) continue;
     const owner = parseOwner(content.toString('utf8'));
     pxe.set(name, { hex: name, ip, fingerprint: fingerprint(content), irregular: false, mtime: st.mtime.toISOString(), ...(owner ? { owner } : {}) });
   }
@@ -113,6 +116,14 @@ export async function observe(ips: string[], options: ObserveOptions): Promise<O
     boxes.set(ip, { images, diskList: await readDiskList(options.backupRoot, ip), ...(spool.status ? { spooled: spool.status } : {}), ...(pushingUntil ? { pushingUntil } : {}) });
   }
   return { hasDefault, defaultOwned, pxe, boxes, diagnostics, comebacks: new Map(), now: (options.now ?? new Date()).toISOString(), leftovers };
+}
+
+/** A catch handler that turns ENOENT into `value` and rethrows anything else. */
+function ifGone<T>(value: T): (err: NodeJS.ErrnoException) => T {
+  return (err) => {
+    if (err.code === 'ENOENT') return value;
+    throw err;
+  };
 }
 
 async function readPushing(boxDir: string): Promise<string | undefined> {
