@@ -92,7 +92,9 @@ export async function runAgent(o: AgentOptions): Promise<number> {
     const action = s.boot.action;
     seedLog.global(`Executing '${action}'.`);
     const prev = (await readSpooledStatus(o.backupRoot, s.ip)).status;
-    s.attempt = prev && prev.request === s.boot.request && prev.action === action ? prev.attempt + 1 : 1;
+    const sameRequest = prev !== undefined && s.boot.request !== undefined && prev.request === s.boot.request && prev.action === action;
+    if (sameRequest && prev.phase === 'Succeeded') return await finishReplay(o, s, seedLog, prev, pxePath);
+    s.attempt = sameRequest ? prev.attempt + 1 : 1;
     s.startedAt = stamp(o.now());
     if (s.boot.request) seedLog.info(`request ${s.boot.request}, attempt ${s.attempt}`);
     await report(o, s, seedLog, 'Running', `${action} started`);
@@ -216,7 +218,7 @@ async function report(o: AgentOptions, s: Session, seedLog: SeedLog, phase: Phas
   const request = boot?.request;
   if (!s.ip || !boot) return false;
   if (!name || !request || !/^[a-z0-9][-a-z0-9]*$/.test(name)) return 'seed-style';
-  const target: ReportTarget = { ...(s.boxDir ? { backupRoot: o.backupRoot } : {}), ...(o.fleet ? { fleet: o.fleet } : {}), ...(o.branch ? { branch: o.branch } : {}), ...(o.stateDir ? { stateDir: o.stateDir } : {}), ...(o.pushDeadlineMs ? { pushDeadlineMs: o.pushDeadlineMs } : {}) };
+  const target = reportTarget(o, s);
   if (!s.boxDir) {
     // The backup share is unusable (code 11), so there is no spool to count attempts with:
     // git is the only place left for the result, and without it the reconciler could never
@@ -242,6 +244,28 @@ async function report(o: AgentOptions, s: Session, seedLog: SeedLog, phase: Phas
     ...(disks?.length ? { disks } : {}),
   };
   return (await reportStatus(status, target, seedLog, o.log)).durable;
+}
+
+/** Where this session's statuses go: the share's spool once the box's directory is known, and git when configured. */
+function reportTarget(o: AgentOptions, s: Session): ReportTarget {
+  return { ...(s.boxDir ? { backupRoot: o.backupRoot } : {}), ...(o.fleet ? { fleet: o.fleet } : {}), ...(o.branch ? { branch: o.branch } : {}), ...(o.stateDir ? { stateDir: o.stateDir } : {}), ...(o.pushDeadlineMs ? { pushDeadlineMs: o.pushDeadlineMs } : {}) };
+}
+
+/**
+ * The box booted a request it already finished: it was reset or lost power after its
+ * Succeeded status was stored but before its config was removed. Repeating the action would
+ * be wrong (a backup would find its own image and fail with 18; a backup-again would push
+ * the fresh image aside), so finish what was left: make sure the status reached git, remove
+ * the config, reboot.
+ */
+async function finishReplay(o: AgentOptions, s: Session, seedLog: SeedLog, done: TestboxStatus, pxePath: string): Promise<number> {
+  seedLog.info(`request ${done.request} already Succeeded (attempt ${done.attempt}, finished ${done.finishedAt ?? '?'}); not repeating ${done.action}`);
+  const stored = await reportStatus(done, reportTarget(o, s), seedLog, o.log);
+  if (!stored.durable) throw new AgentFailure(EXIT.internal, 'the earlier result could not be stored again on the share or in git; keeping the PXE config');
+  await removeOwnConfig(pxePath, s.boot!, seedLog);
+  await execa('sync', { reject: false });
+  await rebootNow(o, seedLog);
+  return EXIT.ok;
 }
 
 /** The action, request and name from the raw tokens, when the full parse has not run yet; undefined without a valid action. */
