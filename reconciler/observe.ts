@@ -61,6 +61,8 @@ export interface ObserveOptions {
   stores: ImageStore[];
   /** The clock, injectable for tests. */
   now?: Date;
+  /** False when the backup share is unusable (no marker): nothing on it is read. */
+  shareUsable?: boolean;
 }
 
 /** Fingerprint of a file's content, as plans record it. */
@@ -107,7 +109,7 @@ export async function observe(ips: string[], options: ObserveOptions): Promise<O
   }
   const diagnostics: Diagnostic[] = shadowWarnings(listing, ips);
   const boxes = new Map<string, ObservedBox>();
-  for (const ip of new Set(ips)) {
+  for (const ip of options.shareUsable === false ? [] : new Set(ips)) {
     const dir = boxDir(options.backupRoot, ip);
     const images = (await Promise.all(options.stores.map((s) => s.list(dir)))).flat();
     const spool = await readSpooledStatus(options.backupRoot, ip);

@@ -4,12 +4,13 @@ import { openFleet, type FleetCheckout } from '../fleet/source.js';
 import { checkTrust, type TrustPolicy } from '../fleet/trust.js';
 import type { ImageStore } from '../imaging/store.js';
 import type { Diagnostic } from '../lib/errors.js';
-import { LockBusyError } from '../lib/errors.js';
+import { LockBusyError, ShareError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { assertBackupShare, assertTftpShare } from '../share/layout.js';
 import { applyPlan, type ApplyResult, type GitWriter } from './apply.js';
 import { computePlan } from './compute-plan.js';
 import { acquirePassLock } from './lock.js';
+import { removalsOnly } from './removals-only.js';
 import { observe } from './observe.js';
 import { observeComebacks } from './observe-comebacks.js';
 import { allChanges, type Plan } from './plan-types.js';
@@ -47,6 +48,8 @@ export interface PassResult {
   /** The desired state the plan was computed from (for observers after the pass: metrics, notifications). */
   desired?: Desired;
   diagnostics: Diagnostic[];
+  /** The pass could only apply removals, and why (the backup share is unusable): it failed. */
+  degraded?: string;
   durationMs: number;
 }
 
@@ -81,14 +84,19 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
     const { checkout, desired } = await loadDesired(options);
     if (!isActionable(desired)) return finish({ outcome: 'invalid', revision: desired.revision, diagnostics: desired.diagnostics });
     await assertTftpShare(options.tftpRoot);
-    await assertBackupShare(options.backupRoot);
-    const plan = await planFor(desired, options);
-    if (options.dryRun) return finish({ outcome: 'planned', revision: desired.revision, plan, desired, diagnostics: plan.diagnostics });
+    // Without its backup share a pass can still end requests (git and TFTP suffice), so a
+    // failing box stops at maxAttempts; it starts nothing and the pass still fails.
+    const shareDown = await assertBackupShare(options.backupRoot).then(() => undefined, (err: unknown) => (err instanceof ShareError ? err : Promise.reject(err)));
+    const full = await planFor(desired, { ...options, shareUsable: !shareDown });
+    const plan = shareDown ? removalsOnly(full, shareDown.message) : full;
+    if (shareDown) plan.diagnostics.push({ file: options.backupRoot, line: 1, col: 1, message: `${shareDown.message}; only removals were planned`, rule: 'share', severity: 'error' });
+    const degraded = shareDown ? { degraded: shareDown.message } : {};
+    if (options.dryRun) return finish({ outcome: 'planned', revision: desired.revision, plan, desired, diagnostics: plan.diagnostics, ...degraded });
     const commit: GitWriter = checkout.inPlace
       ? null
       : (changes, message) => commitFiles({ dir: checkout.dir, url: options.fleet, ...(options.branch ? { branch: options.branch } : {}) }, changes, message, RECONCILER_AUTHOR);
     const apply = await applyPlan(plan, { tftpRoot: options.tftpRoot, backupRoot: options.backupRoot, commit, log, ...(options.rebootConcurrency ? { rebootConcurrency: options.rebootConcurrency } : {}) });
-    return finish({ outcome: 'applied', revision: desired.revision, plan, apply, desired, diagnostics: plan.diagnostics });
+    return finish({ outcome: 'applied', revision: desired.revision, plan, apply, desired, diagnostics: plan.diagnostics, ...degraded });
   } finally {
     await release?.().catch(() => undefined);
   }
@@ -116,8 +124,8 @@ export async function loadDesired(options: Pick<PassOptions, 'fleet' | 'stateDir
  * Observe the shares for the desired boxes (and every config tbx wrote) and compute the plan.
  * With `dryRun` no comeback check runs (see {@link observeComebacks}): a plan never runs a command.
  */
-export async function planFor(desired: Desired, options: Pick<PassOptions, 'tftpRoot' | 'backupRoot' | 'stores' | 'now' | 'dryRun' | 'log'>): Promise<Plan> {
-  const observed = await observe(desired.boxes.map((b) => b.ip), { tftpRoot: options.tftpRoot, backupRoot: options.backupRoot, stores: options.stores, now: (options.now ?? (() => new Date()))() });
+export async function planFor(desired: Desired, options: Pick<PassOptions, 'tftpRoot' | 'backupRoot' | 'stores' | 'now' | 'dryRun' | 'log'> & { shareUsable?: boolean }): Promise<Plan> {
+  const observed = await observe(desired.boxes.map((b) => b.ip), { tftpRoot: options.tftpRoot, backupRoot: options.backupRoot, stores: options.stores, now: (options.now ?? (() => new Date()))(), ...(options.shareUsable === false ? { shareUsable: false } : {}) });
   observed.comebacks = await observeComebacks(desired, observed, { log: options.log, dryRun: options.dryRun === true });
   return computePlan(desired, observed);
 }
@@ -137,6 +145,7 @@ function summarize(log: Logger, r: PassResult): void {
   };
   if (r.outcome === 'invalid') log.error(fields, 'pass stopped: the fleet revision is invalid; nothing was changed');
   else if (r.outcome === 'busy') log.info(fields, 'another pass holds the lock; this one exits without changes');
+  else if (r.degraded) log.error({ ...fields, degraded: r.degraded }, 'pass incomplete: the backup share is unusable; only removals were applied');
   else if (fields.failed) log.error(fields, 'pass complete with failures');
   else log.info(fields, 'pass complete');
 }

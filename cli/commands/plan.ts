@@ -48,7 +48,9 @@ Exit codes: 0 no changes, 2 changes pending, 1 error (e.g. invalid fleet).`,
       else if (format === 'markdown') text = renderPlanMarkdown(plan, site.fleet, await reviewFacts(result.desired!, site.backup, stores, opts.maxImageAge as number));
       else text = renderPlanText(plan, site.fleet);
       process.stdout.write(`${text}\n`);
-      process.exitCode = allChanges(plan).length ? EXIT_CODES.changes : EXIT_CODES.ok;
+      // A plan made without the backup share is incomplete: an error, not "changes pending".
+      if (result.degraded) process.stderr.write(`tbx: ${result.degraded}; this plan shows only removals\n`);
+      process.exitCode = result.degraded ? EXIT_CODES.error : allChanges(plan).length ? EXIT_CODES.changes : EXIT_CODES.ok;
     });
 }
 

@@ -96,5 +96,5 @@ function observerOptions(site: SiteOptions, opts: Record<string, unknown>, log: 
 const COMEBACK_POLL_MS = 15_000;
 
 function exitCodeOf(r: PassResult): number {
-  return r.apply?.failed.length ? 1 : 0;
+  return r.apply?.failed.length || r.degraded ? 1 : 0;
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { execa } from 'execa';
@@ -131,13 +131,28 @@ describe('tbx reconcile (real git, real shares)', () => {
     assert.deepEqual(await readdir(empty), []);
   });
 
-  test('backup share without its marker -> error naming the marker, no config written', async (t) => {
-    const { shares, env } = await site(t, { 'testboxes/tb-a.yaml': box('tb-a', '10.0.0.10', { action: 'backup', request: 'r1' }) });
-    await import('node:fs/promises').then((fs) => fs.rm(join(shares.backup, 'testbox-backup')));
+  test('backup share without its marker -> exit 1 naming the marker; nothing starts, but a request whose attempts are spent still ends', async (t) => {
+    const { repo, shares, env } = await site(t, { 'testboxes/tb-a.yaml': box('tb-a', '10.0.0.10'), 'testboxes/tb-b.yaml': box('tb-b', '10.0.0.11', { action: 'backup', request: 'r1' }) });
+    assert.equal((await runTbx(['reconcile'], env)).exitCode, 0);
+    assert.ok((await readdir(shares.cfg)).includes('0A00000B'));
+    // tb-b's agent failed its third attempt (reported to git: its share mount is gone too).
+    const failed = { apiVersion: 'tbx/v1', kind: 'TestboxStatus', name: 'tb-b', ip: '10.0.0.11', request: 'r1', action: 'backup', attempt: 3, phase: 'Failed', startedAt: '2026-11-24T10:00:00Z', finishedAt: '2026-11-24T10:01:00Z', exitCode: 11, message: 'Backup directory is not mounted' };
+    await repo.commit({ 'status/tb-b.yaml': failed }, 'tb-b: backup Failed (request r1)', { name: 'tbx agent (tb-b)', email: 'tbx-agent+tb-b@localhost' });
+    await repo.mergePr(2, { 'testboxes/tb-a.yaml': box('tb-a', '10.0.0.10', { action: 'backup', request: 'r2' }) }, 'back up tb-a');
+    await rm(join(shares.backup, 'testbox-backup'));
+
     const r = await runTbx(['reconcile'], env);
-    assert.equal(r.exitCode, 1);
-    assert.match(r.all, /testbox-backup marker/);
-    assert.deepEqual(await readdir(shares.cfg), []);
+    assert.equal(r.exitCode, 1, r.all);
+    assert.match(r.all, /testbox-backup marker file: is it mounted\?.*only removals were applied/s);
+    assert.deepEqual((await readdir(shares.cfg)).filter((f) => f !== 'default'), [], "tb-b's config removed (Stalled), tb-a's not written");
+    assert.ok((await repo.log()).includes('tb-b: backup Stalled (request r1)'), (await repo.log()).join('\n'));
+    const plan = await runTbx(['plan'], env);
+    assert.equal(plan.exitCode, 1, plan.all);
+    assert.match(plan.stdout, /tb-a +10\.0\.0\.10 +backup +r2 +held +backup share .* only removals are applied until it is back \(would: create/);
+
+    await writeFile(join(shares.backup, 'testbox-backup'), '');
+    assert.equal((await runTbx(['reconcile'], env)).exitCode, 0);
+    assert.ok((await readdir(shares.cfg)).includes('0A00000A'), 'the held request starts once the share is back');
   });
 
   test('unreachable git server -> exit 1 naming the repo, shares untouched', async (t) => {
