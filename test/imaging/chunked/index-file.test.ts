@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { IndexWriter, KIND, readGeneration, type GenerationHeader } from '../../../imaging/chunked/index-file.js';
+import { entryAt, IndexWriter, KIND, MAX_EXTENT, readGeneration, type GenerationHeader } from '../../../imaging/chunked/index-file.js';
 import { ImageIntegrityError } from '../../../imaging/store.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -52,4 +52,30 @@ test('an index that does not cover the disk is never committed', async (t) => {
   await w.add(0, 8192, KIND.data, Buffer.alloc(32));
   await assert.rejects(w.commit(path, header(73728)), /covers 8192 of 73728/);
   await w.abort();
+});
+
+test('zero and free runs of 4 GiB and more are stored in several entries and digest as one run', async (t) => {
+  const dir = await tempDir(t);
+  const GiB = 1024 ** 3;
+  const size = 8192 + 5 * GiB;
+  const write = async (name: string, runs: Array<[number, 1 | 2]>) => {
+    const path = join(dir, name);
+    const w = await IndexWriter.create(path);
+    await w.add(0, 8192, KIND.data, Buffer.alloc(32, 7));
+    let at = 8192;
+    for (const [length, kind] of runs) {
+      await w.add(at, length, kind);
+      at += length;
+    }
+    await w.commit(path, header(size));
+    return readGeneration(path);
+  };
+  const whole = await write('whole.tbxi', [[5 * GiB, KIND.zero]]);
+  const cut = await write('cut.tbxi', [[3 * GiB, KIND.zero], [2 * GiB, KIND.unused]]);
+  const free = await write('free.tbxi', [[5 * GiB, KIND.unused]]);
+  const entries = (g: Awaited<ReturnType<typeof readGeneration>>) => Array.from({ length: g.count }, (_, i) => entryAt(g.entries, i)).map((e) => [e.offset, e.length, e.kind]);
+  assert.deepEqual(entries(whole), [[0, 8192, KIND.data], [8192, MAX_EXTENT, KIND.zero], [8192 + MAX_EXTENT, 5 * GiB - MAX_EXTENT, KIND.zero]]);
+  assert.deepEqual(entries(free).slice(1).map((e) => e[2]), [KIND.unused, KIND.unused]);
+  assert.equal(whole.header.digest, cut.header.digest);
+  assert.equal(whole.header.digest, free.header.digest);
 });
