@@ -17,6 +17,14 @@ import { blake3 } from './native.js';
 const MAGIC = Buffer.from('TBXP0001');
 /** A pack is sealed once it reaches this many bytes. */
 export const PACK_TARGET = 32 * 1024 * 1024;
+/**
+ * What a pack starts with since frames are checked before they are stored: a zstd skippable
+ * frame (magic 0x184D2A5E, 16 bytes of payload), which zstd and older tbx versions skip. A
+ * pack whose first frame follows it holds only frames that were decompressed and matched
+ * against every chunk's digest before they were written, so their checksums vouch for their
+ * chunks. Packs of older versions start with a frame at offset 0.
+ */
+export const PACK_HEAD = Buffer.concat([Buffer.from([0x5e, 0x2a, 0x4d, 0x18, 16, 0, 0, 0]), Buffer.from('tbx-pack/checked')]);
 
 /** One chunk inside a frame. */
 export interface FrameChunk {
@@ -33,6 +41,8 @@ export interface Frame {
   rawLength: number;
   digest: Buffer;
   chunks: FrameChunk[];
+  /** Its chunks were checked against their digests before it was stored (see {@link PACK_HEAD}). */
+  checked: boolean;
 }
 
 /** Where a chunk lives. */
@@ -85,12 +95,14 @@ export function decodePackIndex(pack: string, buf: Buffer): Frame[] {
   let o = MAGIC.length + 4;
   for (let i = buf.readUInt32LE(MAGIC.length); i > 0; i--) {
     const n = buf.readUInt32LE(o + 44);
-    const frame: Frame = { pack, offset: buf.readUInt32LE(o), storedLength: buf.readUInt32LE(o + 4), rawLength: buf.readUInt32LE(o + 8), digest: Buffer.from(buf.subarray(o + 12, o + 44)), chunks: [] };
+    const frame: Frame = { pack, offset: buf.readUInt32LE(o), storedLength: buf.readUInt32LE(o + 4), rawLength: buf.readUInt32LE(o + 8), digest: Buffer.from(buf.subarray(o + 12, o + 44)), chunks: [], checked: false };
     o += 48;
     for (let j = 0; j < n; j++, o += 40) frame.chunks.push({ digest: Buffer.from(buf.subarray(o, o + 32)), inner: buf.readUInt32LE(o + 32), length: buf.readUInt32LE(o + 36) });
     frames.push(frame);
   }
   if (o !== buf.length - 32) throw bad('inconsistent lengths');
+  const checked = frames[0]?.offset === PACK_HEAD.length;
+  for (const f of frames) f.checked = checked;
   return frames;
 }
 
@@ -146,10 +158,10 @@ export class PackWriter {
     private readonly onSealed: (frames: Frame[]) => void,
   ) {}
 
-  /** Append one compressed frame holding `chunks`. */
-  async add(compressed: Uint8Array, rawLength: number, chunks: FrameChunk[]): Promise<void> {
+  /** Append one compressed frame holding `chunks`, whose BLAKE3 is `digest` (checked against them by the caller). */
+  async add(compressed: Uint8Array, rawLength: number, chunks: FrameChunk[], digest: Buffer): Promise<void> {
     if (!this.fh) await this.start();
-    const frame: Frame = { pack: this.id, offset: this.size, storedLength: compressed.length, rawLength, digest: blake3(compressed), chunks };
+    const frame: Frame = { pack: this.id, offset: this.size, storedLength: compressed.length, rawLength, digest, chunks, checked: true };
     await this.fh!.write(compressed, 0, compressed.length, this.size);
     this.size += compressed.length;
     this.storedBytes += compressed.length;
@@ -198,7 +210,9 @@ export class PackWriter {
     await mkdir(p.dir, { recursive: true });
     this.tmp = join(p.dir, `.${this.id}.pack.tmp-${process.pid}`);
     this.fh = await open(this.tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
-    this.size = 0;
+    await this.fh.write(PACK_HEAD, 0, PACK_HEAD.length, 0);
+    this.size = PACK_HEAD.length;
+    this.storedBytes += PACK_HEAD.length;
   }
 }
 

@@ -1,7 +1,8 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Logger } from '../../lib/logger.js';
 import { ImageIntegrityError, type DiskTarget } from '../store.js';
-import { TbxError } from '../../lib/errors.js';
+import { describeError, TbxError } from '../../lib/errors.js';
+import { encodeChecks } from './frame-builder.js';
 import { ENTRY, entryAt, KIND, type Entry, type Generation } from './index-file.js';
 import { packPaths, type StorePaths } from './layout.js';
 import { keyOf, loadChunkMap, type ChunkLocation, type Frame } from './pack-file.js';
@@ -93,25 +94,30 @@ export async function restoreGeneration(job: RestoreJob): Promise<RestoreOutcome
     }
     let verifiedBytes = 0;
     try {
-      verifiedBytes = await verifyFrames(job, [...byFrame.keys()]);
+      verifiedBytes = await verifyFrames(job, byFrame);
     } catch (err) {
       throw new ImageIntegrityError(`refusing to restore ${header.device} generation ${header.generation}, 0 bytes written`, { cause: err });
     }
     lap('verify');
     job.log.debug({ similar, chunks: diff.dataIndexes.length, frames: byFrame.size, zeroRanges: diff.zeroRanges.length / 2, verifiedBytes }, 'restore plan');
-    const [data, zeros] = await Promise.all([writeFrames(fh, byFrame, job), writeZeros(fh, job.disk.path, diff.zeroRanges)]);
-    lap('write');
-    await fh.sync();
-    lap('sync');
+    const written = { bytes: 0 };
+    try {
+      await Promise.all([writeFrames(fh, byFrame, job, written), writeZeros(fh, job.disk.path, diff.zeroRanges, written)]);
+      lap('write');
+      await fh.sync();
+      lap('sync');
+    } catch (err) {
+      throw new ImageIntegrityError(`restoring ${header.device} generation ${header.generation} failed after ${written.bytes} bytes written: ${describeError(err)}`, { cause: err });
+    }
     await dropCache(job.disk.path);
     const { progress: _progress, ...quiet } = job;
     const after = await scanDisk(fh, quiet);
     lap('read-back');
     if (after.dataIndexes.length || after.zeroRanges.length) {
-      throw new ImageIntegrityError(`${job.disk.device} does not read back as generation ${header.generation} after writing: ${after.dataIndexes.length} chunks and ${after.zeroRanges.length / 2} zero runs differ (a failing disk?)`);
+      throw new ImageIntegrityError(`${job.disk.device} does not read back as generation ${header.generation} after writing ${written.bytes} bytes: ${after.dataIndexes.length} chunks and ${after.zeroRanges.length / 2} zero runs differ (a failing disk?)`);
     }
     // Every extent matches the index: the disk's digest, computed over those extents, is the index's.
-    return { bytesWritten: data + zeros, chunksWritten: diff.dataIndexes.length, verifiedBytes, digest: header.digest, readBack: header.digest, phases };
+    return { bytesWritten: written.bytes, chunksWritten: diff.dataIndexes.length, verifiedBytes, digest: header.digest, readBack: header.digest, phases };
   } finally {
     await fh.close();
   }
@@ -218,12 +224,19 @@ function coalesce(pairs: number[]): number[] {
   return out;
 }
 
-/** Step 3: every frame to be used is read and checked against its checksum. Returns the bytes read. */
-async function verifyFrames(job: RestoreJob, frames: Frame[]): Promise<number> {
+/**
+ * Step 3: every frame to be used is read and checked against its checksum. A frame stored
+ * before frames were checked at backup (see PACK_HEAD) is decompressed too, and the chunks
+ * to write from it checked against their digests: afterwards a matching checksum vouches for
+ * every chunk. Returns the compressed bytes read.
+ */
+async function verifyFrames(job: RestoreJob, byFrame: Map<Frame, Array<{ e: Entry; loc: ChunkLocation }>>): Promise<number> {
   let bytes = 0;
-  await inPool(frames, job.pool, async (f) => {
-    const r = await job.pool.run({ type: 'check-frame', pack: packPaths(job.store, f.pack).pack, offset: f.offset, length: f.storedLength, digest: f.digest });
+  await inPool([...byFrame.keys()], job.pool, async (f) => {
+    const deep = f.checked ? undefined : { rawLength: f.rawLength, checks: encodeChecks(byFrame.get(f)!.map(({ e, loc }) => ({ digest: e.digest, inner: loc.inner, length: loc.length }))) };
+    const r = await job.pool.run({ type: 'check-frame', pack: packPaths(job.store, f.pack).pack, offset: f.offset, length: f.storedLength, digest: f.digest, ...(deep ? { deep } : {}) });
     if (r.type !== 'check-frame' || !r.ok) throw new ImageIntegrityError(`pack ${f.pack} is damaged: the frame at offset ${f.offset} (${f.storedLength} bytes) does not match its checksum`);
+    if (r.bad !== -1) throw new ImageIntegrityError(`pack ${f.pack}: the frame at offset ${f.offset} matches its checksum, but its chunk ${byFrame.get(f)![r.bad]?.e.digest.toString('hex') ?? '?'} does not match its digest`);
     bytes += f.storedLength;
   });
   return bytes;
@@ -232,10 +245,9 @@ async function verifyFrames(job: RestoreJob, frames: Frame[]): Promise<number> {
 /**
  * Step 4: each frame goes to a worker thread that reads it, checks it, decompresses it,
  * checks every chunk to write against its digest and writes them to the disk itself (the
- * data never crosses threads). Returns the bytes written.
+ * data never crosses threads). Adds the bytes written to `written` as they land.
  */
-async function writeFrames(fh: FileHandle, byFrame: Map<Frame, Array<{ e: Entry; loc: ChunkLocation }>>, job: RestoreJob): Promise<number> {
-  let written = 0;
+async function writeFrames(fh: FileHandle, byFrame: Map<Frame, Array<{ e: Entry; loc: ChunkLocation }>>, job: RestoreJob, written: { bytes: number }): Promise<void> {
   const frames = [...byFrame.keys()].sort((a, b) => byFrame.get(a)![0]!.e.offset - byFrame.get(b)![0]!.e.offset);
   await inPool(frames, job.pool, async (f) => {
     const list = byFrame.get(f)!;
@@ -248,10 +260,10 @@ async function writeFrames(fh: FileHandle, byFrame: Map<Frame, Array<{ e: Entry;
     });
     const r = await job.pool.run({ type: 'restore-frame', pack: packPaths(job.store, f.pack).pack, offset: f.offset, length: f.storedLength, digest: f.digest, rawLength: f.rawLength, fd: fh.fd, writes });
     if (r.type !== 'restore-frame') throw new Error('unexpected worker result');
+    written.bytes += r.written;
+    if (r.error !== undefined) throw new TbxError(`writing to ${job.disk.device} failed: ${r.error}`);
     if (r.bad !== -1) throw new ImageIntegrityError(`pack ${f.pack}: the frame at ${f.offset} ${r.bad === -2 ? 'no longer matches its checksum' : 'holds a chunk that does not match its digest'}; restore stopped`);
-    written += r.written;
   });
-  return written;
 }
 
 /** Run `fn` over `items` with as many in flight as keep the pool busy. */
@@ -267,33 +279,31 @@ async function inPool<T>(items: T[], pool: WorkerPool, fn: (item: T) => Promise<
  * Zero the `[offset, length]` pairs. Large ranges go to the kernel's zero-range operation
  * (util-linux `fallocate --zero-range`: unwritten extents on a file, WRITE ZEROES or plain
  * zero writes on a block device), small ones and any the kernel refuses are written.
- * Returns the bytes zeroed.
+ * Adds the bytes zeroed to `written` as they are.
  */
-async function writeZeros(fh: FileHandle, path: string, ranges: number[]): Promise<number> {
-  let zeroed = 0;
+async function writeZeros(fh: FileHandle, path: string, ranges: number[], written: { bytes: number }): Promise<void> {
   const small: number[] = [];
   const large: number[] = [];
   for (let i = 0; i < ranges.length; i += 2) (ranges[i + 1]! >= ZERO_RANGE_MIN ? large : small).push(ranges[i]!, ranges[i + 1]!);
   for (let i = 0; i < large.length; i += 2) {
-    if (await zeroRange(path, large[i]!, large[i + 1]!)) zeroed += large[i + 1]!;
+    if (await zeroRange(path, large[i]!, large[i + 1]!)) written.bytes += large[i + 1]!;
     else small.push(large[i]!, large[i + 1]!);
   }
   const jobs: Array<Promise<void>> = [];
   for (let i = 0; i < small.length; i += 2) {
     for (let o = small[i]!, end = o + small[i + 1]!; o < end; o += ZEROS.length) {
       const n = Math.min(ZEROS.length, end - o);
-      jobs.push(writeFully(fh, ZEROS.subarray(0, n), o));
-      zeroed += n;
+      jobs.push(writeFully(fh, ZEROS.subarray(0, n), o, written));
       if (jobs.length >= 16) await Promise.all(jobs.splice(0));
     }
   }
   await Promise.all(jobs);
-  return zeroed;
 }
 
-async function writeFully(fh: FileHandle, buf: Buffer, at: number): Promise<void> {
+async function writeFully(fh: FileHandle, buf: Buffer, at: number, written: { bytes: number }): Promise<void> {
   for (let o = 0; o < buf.length; ) {
     const { bytesWritten } = await fh.write(buf, o, buf.length - o, at + o);
     o += bytesWritten;
+    written.bytes += bytesWritten;
   }
 }

@@ -1,4 +1,5 @@
 import { describeError } from '../../lib/errors.js';
+import { encodeChecks } from './frame-builder.js';
 import type { Logger } from '../../lib/logger.js';
 import { KIND, readGeneration } from './index-file.js';
 import { storeAt } from './layout.js';
@@ -74,12 +75,7 @@ export async function verifyImages(backupRoot: string, o: { ips?: string[]; pool
     try {
       const compressed = await readFrame(store, frame, handles);
       const chunks = frame.chunks.filter((c) => keys.has(keyOf(c.digest)));
-      const checks = Buffer.alloc(chunks.length * 40);
-      chunks.forEach((c, i) => {
-        checks.writeUInt32LE(c.inner, i * 40);
-        checks.writeUInt32LE(c.length, i * 40 + 4);
-        c.digest.copy(checks, i * 40 + 8);
-      });
+      const checks = encodeChecks(chunks);
       report.bytes += compressed.length;
       const r = await o.pool.run({ type: 'decompress', compressed, rawLength: frame.rawLength, checks }, o.pool.size ? [compressed.buffer as ArrayBuffer] : []);
       if (r.type === 'decompress' && r.bad >= 0) report.problems.push(`pack ${frame.pack}: chunk ${chunks[r.bad]?.digest.toString('hex') ?? '?'} in the frame at ${frame.offset} does not match its digest`);

@@ -9,19 +9,19 @@ import { blake3, zstdCompressor, zstdDecompressor } from './native.js';
  * it could misuse: a decompressed frame only after every listed chunk matched its digest.
  */
 export type Job =
-  | { type: 'compress'; raw: Uint8Array; level: number }
+  | { type: 'compress'; raw: Uint8Array; level: number; checks: Uint8Array }
   | { type: 'decompress'; compressed: Uint8Array; rawLength: number; checks: Uint8Array }
   | { type: 'scan'; fd: number; start: number; end: number; entries: Uint8Array }
-  | { type: 'check-frame'; pack: string; offset: number; length: number; digest: Uint8Array }
+  | { type: 'check-frame'; pack: string; offset: number; length: number; digest: Uint8Array; deep?: { rawLength: number; checks: Uint8Array } }
   | { type: 'restore-frame'; pack: string; offset: number; length: number; digest: Uint8Array; rawLength: number; fd: number; writes: Uint8Array };
 
 /** What a job returns. */
 export type JobResult =
-  | { type: 'compress'; compressed: Uint8Array }
+  | { type: 'compress'; compressed: Uint8Array; digest: Uint8Array; bad: number }
   | { type: 'decompress'; raw: Uint8Array; bad: number }
   | { type: 'scan'; dataIndexes: number[]; zeroRanges: number[] }
-  | { type: 'check-frame'; ok: boolean }
-  | { type: 'restore-frame'; written: number; bad: number };
+  | { type: 'check-frame'; ok: boolean; bad: number }
+  | { type: 'restore-frame'; written: number; bad: number; error?: string };
 
 let compress: ((b: Uint8Array) => Buffer) | undefined;
 let compressLevel = -1;
@@ -35,31 +35,49 @@ export function runJob(job: Job): JobResult {
         compress = zstdCompressor(job.level);
         compressLevel = job.level;
       }
-      return { type: 'compress', compressed: compress(job.raw) };
+      const compressed = compress(job.raw);
+      // The frame's checksum must vouch for its chunks: what decompresses from exactly these
+      // bytes is checked against every chunk's digest before the frame is stored.
+      decompress ??= zstdDecompressor();
+      const bad = badChunk(decompress(compressed), job.raw.length, job.checks);
+      return { type: 'compress', compressed, digest: blake3(compressed), bad };
     }
     case 'decompress': {
       decompress ??= zstdDecompressor();
       const raw = decompress(job.compressed);
-      let bad = raw.length === job.rawLength ? -1 : 0;
-      // checks: 40 bytes each (u32 inner, u32 length, 32-byte digest)
-      const checks = Buffer.from(job.checks.buffer, job.checks.byteOffset, job.checks.byteLength);
-      for (let o = 0, i = 0; bad < 0 && o < checks.length; o += 40, i++) {
-        const inner = checks.readUInt32LE(o);
-        const len = checks.readUInt32LE(o + 4);
-        if (inner + len > raw.length || !blake3(raw.subarray(inner, inner + len)).equals(checks.subarray(o + 8, o + 40))) bad = i;
-      }
-      return { type: 'decompress', raw, bad };
+      return { type: 'decompress', raw, bad: badChunk(raw, job.rawLength, job.checks) };
     }
     case 'scan':
       return scan(job);
-    case 'check-frame':
-      return { type: 'check-frame', ok: blake3(readFrameSync(job.pack, job.offset, job.length)).equals(job.digest) };
+    case 'check-frame': {
+      const compressed = readFrameSync(job.pack, job.offset, job.length);
+      const ok = compressed.length === job.length && blake3(compressed).equals(job.digest);
+      if (!ok || !job.deep) return { type: 'check-frame', ok, bad: -1 };
+      decompress ??= zstdDecompressor();
+      return { type: 'check-frame', ok, bad: badChunk(decompress(compressed), job.deep.rawLength, job.deep.checks) };
+    }
     case 'restore-frame':
       return restoreFrame(job);
   }
 }
 
 let scanBuf: Buffer | undefined;
+
+/**
+ * The first chunk of a decompressed frame that does not match its digest (0 also when the
+ * frame is not `rawLength` bytes), or -1. `checks` holds 40 bytes per chunk: u32 inner offset,
+ * u32 length, 32-byte BLAKE3.
+ */
+export function badChunk(raw: Buffer, rawLength: number, checks: Uint8Array): number {
+  if (raw.length !== rawLength) return 0;
+  const c = Buffer.from(checks.buffer, checks.byteOffset, checks.byteLength);
+  for (let o = 0, i = 0; o < c.length; o += 40, i++) {
+    const inner = c.readUInt32LE(o);
+    const len = c.readUInt32LE(o + 4);
+    if (inner + len > raw.length || !blake3(raw.subarray(inner, inner + len)).equals(c.subarray(o + 8, o + 40))) return i;
+  }
+  return -1;
+}
 
 /** Read `length` bytes at `offset` of a pack, opened for this read only. */
 function readFrameSync(path: string, offset: number, length: number): Buffer {
@@ -98,15 +116,23 @@ function restoreFrame(job: Extract<Job, { type: 'restore-frame' }>): JobResult {
     if (raw.length !== job.rawLength || inner + len > raw.length || !blake3(raw.subarray(inner, inner + len)).equals(w.subarray(i * 48 + 8, i * 48 + 40))) return { type: 'restore-frame', written: 0, bad: i };
   }
   let written = 0;
-  for (let i = 0; i < n; ) {
-    const inner = w.readUInt32LE(i * 48);
-    const at = w.readDoubleLE(i * 48 + 40);
-    let len = w.readUInt32LE(i * 48 + 4);
-    let j = i + 1;
-    while (j < n && w.readUInt32LE(j * 48) === inner + len && w.readDoubleLE(j * 48 + 40) === at + len) len += w.readUInt32LE(j++ * 48 + 4);
-    for (let o = 0; o < len; ) o += writeSync(job.fd, raw, inner + o, len - o, at + o);
-    written += len;
-    i = j;
+  try {
+    for (let i = 0; i < n; ) {
+      const inner = w.readUInt32LE(i * 48);
+      const at = w.readDoubleLE(i * 48 + 40);
+      let len = w.readUInt32LE(i * 48 + 4);
+      let j = i + 1;
+      while (j < n && w.readUInt32LE(j * 48) === inner + len && w.readDoubleLE(j * 48 + 40) === at + len) len += w.readUInt32LE(j++ * 48 + 4);
+      for (let o = 0; o < len; ) {
+        const k = writeSync(job.fd, raw, inner + o, len - o, at + o);
+        o += k;
+        written += k;
+      }
+      i = j;
+    }
+  } catch (err) {
+    // The caller must learn how much reached the disk before the failure.
+    return { type: 'restore-frame', written, bad: -1, error: err instanceof Error ? err.message : String(err) };
   }
   return { type: 'restore-frame', written, bad: -1 };
 }
