@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
+import { describeError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { ImageIntegrityError } from '../store.js';
 import { GzipStore, verifyChecksum } from '../gzip-store.js';
 import { backupDisk, type BackupOutcome } from './backup.js';
 import { toolVersion } from './chunk-store.js';
-import { entryAt, KIND, type Generation } from './index-file.js';
+import { entryAt, KIND, type Entry, type Generation } from './index-file.js';
 import { storeFor, type StorePaths } from './layout.js';
 import { lockStore } from './locks.js';
 import { blake3, zstdDecompressor } from './native.js';
@@ -61,7 +62,29 @@ export async function exportGeneration(gen: Generation, store: StorePaths, forma
   const decompress = zstdDecompressor();
   const handles: PackHandles = new Map();
   const zeros = Buffer.alloc(1 << 20);
+  const badFrames = new Set<Frame>();
   let cached: { frame: Frame; raw: Buffer } | undefined;
+  /** The chunk of `e` from its first intact copy: a damaged frame or chunk falls back to the next copy. */
+  const chunkOf = async (e: Entry): Promise<Buffer> => {
+    const copies = map.get(keyOf(e.digest)) ?? [];
+    const problems: string[] = [];
+    for (const loc of copies) {
+      if (badFrames.has(loc.frame)) continue;
+      if (cached?.frame !== loc.frame) {
+        try {
+          cached = { frame: loc.frame, raw: decompress(await readFrame(store, loc.frame, handles)) };
+        } catch (err) {
+          badFrames.add(loc.frame);
+          problems.push(describeError(err));
+          continue;
+        }
+      }
+      const data = cached.raw.subarray(loc.inner, loc.inner + loc.length);
+      if (blake3(data).equals(e.digest)) return data;
+      problems.push(`pack ${loc.frame.pack}: the copy in the frame at ${loc.frame.offset} does not match its digest`);
+    }
+    throw new ImageIntegrityError(`chunk ${e.digest.toString('hex')} at ${e.offset} ${copies.length ? `has no intact copy in the chunk store: ${problems.join('; ')}` : 'is missing from the chunk store'}`);
+  };
   async function* content(): AsyncGenerator<Buffer> {
     for (let i = 0; i < gen.count; i++) {
       const e = entryAt(gen.entries, i);
@@ -69,12 +92,7 @@ export async function exportGeneration(gen: Generation, store: StorePaths, forma
         for (let left = e.length; left > 0; left -= zeros.length) yield zeros.subarray(0, Math.min(left, zeros.length));
         continue;
       }
-      const loc = map.get(keyOf(e.digest));
-      if (!loc) throw new ImageIntegrityError(`chunk ${e.digest.toString('hex')} at ${e.offset} is missing from the chunk store`);
-      if (cached?.frame !== loc.frame) cached = { frame: loc.frame, raw: decompress(await readFrame(store, loc.frame, handles)) };
-      const data = cached.raw.subarray(loc.inner, loc.inner + loc.length);
-      if (!blake3(data).equals(e.digest)) throw new ImageIntegrityError(`chunk at ${e.offset} does not match its digest`);
-      yield Buffer.from(data);
+      yield Buffer.from(await chunkOf(e));
     }
   }
   try {

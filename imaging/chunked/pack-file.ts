@@ -52,8 +52,11 @@ export interface ChunkLocation {
   length: number;
 }
 
-/** Every chunk in the store, by digest (as a latin1 string). */
-export type ChunkMap = Map<string, ChunkLocation>;
+/**
+ * Every chunk in the store, by digest (as a latin1 string), with every copy: two backups of
+ * the same data running at once, or a gc repack that crashed, leave a chunk in two packs.
+ */
+export type ChunkMap = Map<string, ChunkLocation[]>;
 
 /** The key of a digest in a {@link ChunkMap}. */
 export function keyOf(digest: Uint8Array): string {
@@ -125,14 +128,17 @@ export async function readPackIndex(store: StorePaths, id: string): Promise<Fram
   return decodePackIndex(id, await readFile(packPaths(store, id).index));
 }
 
-/** Load every indexed pack's chunks into a map (the first location of a chunk wins). */
+/** Load every indexed pack's chunks into a map, every copy of a chunk in pack order. */
 export async function loadChunkMap(store: StorePaths): Promise<ChunkMap> {
   const map: ChunkMap = new Map();
   for (const id of (await listPacks(store)).indexed) {
     for (const frame of await readPackIndex(store, id)) {
       for (const c of frame.chunks) {
         const k = keyOf(c.digest);
-        if (!map.has(k)) map.set(k, { frame, inner: c.inner, length: c.length });
+        const loc = { frame, inner: c.inner, length: c.length };
+        const copies = map.get(k);
+        if (copies) copies.push(loc);
+        else map.set(k, [loc]);
       }
     }
   }

@@ -2,10 +2,10 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { Logger } from '../../lib/logger.js';
 import { ImageIntegrityError, type DiskTarget } from '../store.js';
 import { describeError, TbxError } from '../../lib/errors.js';
-import { encodeChecks } from './frame-builder.js';
+import { chooseFrames, inPool, type FramePlan } from './frame-choice.js';
 import { ENTRY, entryAt, KIND, type Entry, type Generation } from './index-file.js';
 import { packPaths, type StorePaths } from './layout.js';
-import { keyOf, loadChunkMap, type ChunkLocation, type Frame } from './pack-file.js';
+import { keyOf, loadChunkMap } from './pack-file.js';
 import { blake3 } from './native.js';
 import type { WorkerPool } from './worker-pool.js';
 import { zeroRange } from './zero-range.js';
@@ -52,8 +52,8 @@ export interface RestoreOutcome {
  * 2. the disk is read and compared with the index (BLAKE3 per data extent, zero check per
  *    4 KiB block of zero and free extents), giving the chunks and blocks that differ; unless a
  *    sample of its chunks shows it does not resemble the image, then everything is written;
- * 3. every frame holding a chunk to write is read and checked against its checksum: a damaged
- *    image fails here, before the first byte is written;
+ * 3. a copy of every chunk to write is chosen and its frame read and checked (frame-choice.ts):
+ *    an image without an intact copy of every chunk fails here, before the first byte is written;
  * 4. frames are decompressed in worker threads, every chunk is checked against its digest
  *    again, and only differing chunks and non-zero blocks are written; then fsync;
  * 5. read back: the device's buffer cache is dropped and the whole disk is compared with the
@@ -86,18 +86,11 @@ export async function restoreGeneration(job: RestoreJob): Promise<RestoreOutcome
     const similar = await sampleSimilarity(fh, job.generation);
     const diff = similar >= SIMILAR ? await scanDisk(fh, job) : everything(job.generation);
     lap(similar >= SIMILAR ? 'scan' : 'sample');
-    const byFrame = new Map<Frame, Array<{ e: Entry; loc: ChunkLocation }>>();
-    for (const i of diff.dataIndexes) {
-      const e = entryAt(entries, i);
-      const loc = map.get(keyOf(e.digest))!;
-      (byFrame.get(loc.frame) ?? byFrame.set(loc.frame, []).get(loc.frame)!).push({ e, loc });
-    }
-    let verifiedBytes = 0;
-    try {
-      verifiedBytes = await verifyFrames(job, byFrame);
-    } catch (err) {
-      throw new ImageIntegrityError(`refusing to restore ${header.device} generation ${header.generation}, 0 bytes written`, { cause: err });
-    }
+    const { plan: byFrame, verifiedBytes } = await chooseFrames(
+      diff.dataIndexes.map((i) => entryAt(entries, i)),
+      map,
+      { store: job.store, pool: job.pool, log: job.log, what: `${header.device} generation ${header.generation}` },
+    );
     lap('verify');
     job.log.debug({ similar, chunks: diff.dataIndexes.length, frames: byFrame.size, zeroRanges: diff.zeroRanges.length / 2, verifiedBytes }, 'restore plan');
     const written = { bytes: 0 };
@@ -225,29 +218,11 @@ function coalesce(pairs: number[]): number[] {
 }
 
 /**
- * Step 3: every frame to be used is read and checked against its checksum. A frame stored
- * before frames were checked at backup (see PACK_HEAD) is decompressed too, and the chunks
- * to write from it checked against their digests: afterwards a matching checksum vouches for
- * every chunk. Returns the compressed bytes read.
- */
-async function verifyFrames(job: RestoreJob, byFrame: Map<Frame, Array<{ e: Entry; loc: ChunkLocation }>>): Promise<number> {
-  let bytes = 0;
-  await inPool([...byFrame.keys()], job.pool, async (f) => {
-    const deep = f.checked ? undefined : { rawLength: f.rawLength, checks: encodeChecks(byFrame.get(f)!.map(({ e, loc }) => ({ digest: e.digest, inner: loc.inner, length: loc.length }))) };
-    const r = await job.pool.run({ type: 'check-frame', pack: packPaths(job.store, f.pack).pack, offset: f.offset, length: f.storedLength, digest: f.digest, ...(deep ? { deep } : {}) });
-    if (r.type !== 'check-frame' || !r.ok) throw new ImageIntegrityError(`pack ${f.pack} is damaged: the frame at offset ${f.offset} (${f.storedLength} bytes) does not match its checksum`);
-    if (r.bad !== -1) throw new ImageIntegrityError(`pack ${f.pack}: the frame at offset ${f.offset} matches its checksum, but its chunk ${byFrame.get(f)![r.bad]?.e.digest.toString('hex') ?? '?'} does not match its digest`);
-    bytes += f.storedLength;
-  });
-  return bytes;
-}
-
-/**
  * Step 4: each frame goes to a worker thread that reads it, checks it, decompresses it,
  * checks every chunk to write against its digest and writes them to the disk itself (the
  * data never crosses threads). Adds the bytes written to `written` as they land.
  */
-async function writeFrames(fh: FileHandle, byFrame: Map<Frame, Array<{ e: Entry; loc: ChunkLocation }>>, job: RestoreJob, written: { bytes: number }): Promise<void> {
+async function writeFrames(fh: FileHandle, byFrame: FramePlan, job: RestoreJob, written: { bytes: number }): Promise<void> {
   const frames = [...byFrame.keys()].sort((a, b) => byFrame.get(a)![0]!.e.offset - byFrame.get(b)![0]!.e.offset);
   await inPool(frames, job.pool, async (f) => {
     const list = byFrame.get(f)!;
@@ -264,15 +239,6 @@ async function writeFrames(fh: FileHandle, byFrame: Map<Frame, Array<{ e: Entry;
     if (r.error !== undefined) throw new TbxError(`writing to ${job.disk.device} failed: ${r.error}`);
     if (r.bad !== -1) throw new ImageIntegrityError(`pack ${f.pack}: the frame at ${f.offset} ${r.bad === -2 ? 'no longer matches its checksum' : 'holds a chunk that does not match its digest'}; restore stopped`);
   });
-}
-
-/** Run `fn` over `items` with as many in flight as keep the pool busy. */
-async function inPool<T>(items: T[], pool: WorkerPool, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.max(1, pool.size * 2) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  });
-  await Promise.all(lanes);
 }
 
 /**

@@ -40,7 +40,7 @@ export interface SpaceReport {
 
 /** A chunk's share of its frame's compressed size. */
 function storedSize(map: ChunkMap, key: string): number {
-  const loc = map.get(key);
+  const loc = map.get(key)?.[0];
   return loc ? Math.round((loc.frame.storedLength * loc.length) / loc.frame.rawLength) : 0;
 }
 
