@@ -6,7 +6,8 @@ import { FrameBuilder } from './frame-builder.js';
 import { IndexWriter, KIND, type GenerationHeader } from './index-file.js';
 import { deviceDir, generationName, INDEX_SUFFIX, type StorePaths } from './layout.js';
 import { blake3 } from './native.js';
-import { keyOf, loadChunkMap, PackWriter } from './pack-file.js';
+import { keyOf, listPacks, loadChunkMap, PackWriter } from './pack-file.js';
+import { TbxError } from '../../lib/errors.js';
 import { diskUsage } from './usage.js';
 import type { WorkerPool } from './worker-pool.js';
 import { join } from 'node:path';
@@ -65,7 +66,11 @@ export async function backupDisk(job: BackupJob): Promise<BackupOutcome> {
   const finalPath = join(dir, generationName(generation));
   const known = await loadChunkMap(job.store);
   const fresh = new Set<string>();
-  const packs = new PackWriter(job.store, () => undefined);
+  /** Every pack this generation's chunks are in: it is only committed if they all still exist. */
+  const relied = new Set<string>();
+  const packs = new PackWriter(job.store, (sealed) => {
+    if (sealed[0]) relied.add(sealed[0].pack);
+  });
   const frames = new FrameBuilder(job.pool, packs, job.level);
   const fh = job.reader ? undefined : await open(job.disk.path, 'r');
   const reader: DiskReader = job.reader ?? fh!;
@@ -83,7 +88,9 @@ export async function backupDisk(job: BackupJob): Promise<BackupOutcome> {
       const key = keyOf(digest);
       stats.dataBytes += p.data.length;
       stats.chunks++;
-      if (!known.has(key) && !fresh.has(key)) {
+      const stored = known.get(key);
+      if (stored) relied.add(stored[0]!.frame.pack);
+      else if (!fresh.has(key)) {
         fresh.add(key);
         stats.newChunks++;
         await frames.add(p.data, digest);
@@ -107,6 +114,7 @@ export async function backupDisk(job: BackupJob): Promise<BackupOutcome> {
     }
     await frames.finish();
     await packs.finish();
+    await confirmPacks(job.store, relied);
     stats.newStoredBytes = packs.storedBytes;
     stats.seconds = (Date.now() - started) / 1000;
     const header: Omit<GenerationHeader, 'digest'> = {
@@ -176,6 +184,20 @@ async function chunkRange(fh: DiskReader, start: number, length: number, onPiece
   chunker.finish(carry);
   for (const p of pieces.splice(0)) await onPiece(p);
   return at - start;
+}
+
+/**
+ * Just before a generation is committed: every pack it relies on must still be there. Only
+ * the store lock keeps gc away during a backup, and a lock can look stale to a gc whose clock
+ * is ahead or whose NFS client caches the lock directory; a generation that references a
+ * deleted pack would be unrestorable, so the backup fails instead (nothing committed).
+ */
+async function confirmPacks(store: StorePaths, relied: Set<string>): Promise<void> {
+  const { complete } = await listPacks(store);
+  const gone = [...relied].filter((id) => !complete.has(id));
+  if (gone.length) {
+    throw new TbxError(`the chunk store changed during this backup: ${gone.length} pack(s) it relies on were deleted (${gone.slice(0, 3).join(', ')}${gone.length > 3 ? ', ...' : ''}), probably by a tbx image gc that did not see this backup's lock; nothing was committed, the previous generations are intact; run the backup again`);
+  }
 }
 
 /** The highest generation number in a device directory (0 when none). */

@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import type { Logger } from '../../lib/logger.js';
 import { FrameBuilder } from './frame-builder.js';
 import { IMAGES_DIR, packPaths, storeAt, type StorePaths } from './layout.js';
-import { lockStore } from './locks.js';
+import { lockStore, type StoreLock } from './locks.js';
+import { LockBusyError } from '../../lib/errors.js';
 import { closePacks, keyOf, listPacks, PackWriter, readFrame, readPackIndex, type PackHandles } from './pack-file.js';
-import { boxDirs, readAllGenerations } from './references.js';
+import { boxDirs, listGenerationFiles, readAllGenerations } from './references.js';
 import type { WorkerPool } from './worker-pool.js';
 import { ImageIntegrityError } from '../store.js';
 
@@ -33,6 +34,8 @@ export interface GcOptions {
   repackBelow?: number;
   dryRun?: boolean;
   now?: () => number;
+  /** Called between mark and sweep (tests start a backup there). */
+  afterMark?: () => Promise<void>;
 }
 
 /**
@@ -42,7 +45,9 @@ export interface GcOptions {
  * checked against their digests, into new packs that are durable and indexed before the old
  * pack goes). Safe against backups running at the same time: gc holds the store's exclusive
  * lock (backups and restores hold shared ones), and never deletes a file younger than the
- * grace period.
+ * grace period. A lock can look stale to a backup whose clock differs or whose NFS client
+ * caches the lock directory, so after marking gc checks again, and deletes nothing if another
+ * lock or a generation it did not mark has appeared meanwhile (a backup re-checks its packs too).
  */
 export async function collectGarbage(o: GcOptions): Promise<GcReport> {
   const store = storeAt(join(o.backupRoot, '.tbx-chunks'));
@@ -60,6 +65,8 @@ export async function collectGarbage(o: GcOptions): Promise<GcReport> {
     for (const g of gens) for (const k of g.chunks.keys()) live.add(k);
     report.generations = gens.length;
     report.referencedChunks = live.size;
+    await o.afterMark?.();
+    await confirmNothingNew(lock, o.backupRoot, new Set(gens.map((g) => g.path)));
     const { indexed, unindexed } = await listPacks(store);
     report.packs = indexed.length;
     for (const id of indexed) {
@@ -93,6 +100,18 @@ export async function collectGarbage(o: GcOptions): Promise<GcReport> {
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * Between mark and sweep: no other store lock may have appeared, and no generation gc did not
+ * mark (a backup that did not see gc's lock may have committed one that uses a pack gc is about
+ * to delete). Throws LockBusyError with nothing deleted.
+ */
+async function confirmNothingNew(lock: StoreLock, backupRoot: string, marked: Set<string>): Promise<void> {
+  const conflicts = await lock.conflicts();
+  if (conflicts.length) throw new LockBusyError(`a backup or restore took the chunk store while gc was marking (${conflicts.join(', ')}); nothing was deleted, run gc again later`);
+  const added = (await listGenerationFiles(backupRoot)).filter((p) => !marked.has(p));
+  if (added.length) throw new LockBusyError(`a generation was written while gc was marking (${added[0]}): a backup that did not see gc's lock? nothing was deleted, run gc again later`);
 }
 
 async function deletePack(store: StorePaths, id: string): Promise<void> {

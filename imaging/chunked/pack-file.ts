@@ -109,8 +109,11 @@ export function decodePackIndex(pack: string, buf: Buffer): Frame[] {
   return frames;
 }
 
-/** The ids of every indexed pack in the store, plus packs that have no index (yet). */
-export async function listPacks(store: StorePaths): Promise<{ indexed: string[]; unindexed: string[] }> {
+/**
+ * The ids of every indexed pack in the store, plus packs that have no index (yet), and
+ * `complete`: the indexed packs whose data file is there too.
+ */
+export async function listPacks(store: StorePaths): Promise<{ indexed: string[]; unindexed: string[]; complete: Set<string> }> {
   const indexed: string[] = [];
   const packs: string[] = [];
   for (const sub of await readdir(store.packs).catch(() => [] as string[])) {
@@ -120,7 +123,8 @@ export async function listPacks(store: StorePaths): Promise<{ indexed: string[];
     }
   }
   const has = new Set(indexed);
-  return { indexed: indexed.sort(), unindexed: packs.filter((p) => !has.has(p)).sort() };
+  const data = new Set(packs);
+  return { indexed: indexed.sort(), unindexed: packs.filter((p) => !has.has(p)).sort(), complete: new Set(indexed.filter((p) => data.has(p))) };
 }
 
 /** Read one pack's index. */
