@@ -30,6 +30,8 @@ export interface BackupJob {
   reader?: DiskReader;
   /** Recorded in the header (import). */
   importedFrom?: string;
+  /** Last check before the generation is committed (import: the content matched what was recorded); throwing commits nothing. */
+  beforeCommit?: () => Promise<void>;
   boxDir: string;
   store: StorePaths;
   pool: WorkerPool;
@@ -115,6 +117,7 @@ export async function backupDisk(job: BackupJob): Promise<BackupOutcome> {
     await frames.finish();
     await packs.finish();
     await confirmPacks(job.store, relied);
+    await job.beforeCommit?.();
     stats.newStoredBytes = packs.storedBytes;
     stats.seconds = (Date.now() - started) / 1000;
     const header: Omit<GenerationHeader, 'digest'> = {

@@ -1,12 +1,15 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { join } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { link, lstat, open, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import { describeError } from '../../lib/errors.js';
+import { describeError, UsageError } from '../../lib/errors.js';
+import { syncDir } from '../../lib/atomic-write.js';
 import type { Logger } from '../../lib/logger.js';
 import { ImageIntegrityError } from '../store.js';
-import { GzipStore, verifyChecksum } from '../gzip-store.js';
+import { GzipStore, verifyOpenImage } from '../gzip-store.js';
 import { backupDisk, type BackupOutcome } from './backup.js';
 import { toolVersion } from './chunk-store.js';
 import { entryAt, KIND, type Entry, type Generation } from './index-file.js';
@@ -18,8 +21,12 @@ import { StreamReader } from './stream-reader.js';
 import type { WorkerPool } from './worker-pool.js';
 
 /**
- * Turn every seed image of a box (`<dev>.gz`, `<dev>.raw.gz`, checked against a `.sha256`
- * when there is one) into a new chunked generation. The gzip files are left in place.
+ * Turn every gzip image of a box (the seed's `<dev>.gz` / `<dev>.raw.gz`, or tbx's gzip
+ * format) into a new chunked generation. The gzip files are left in place. Each image is
+ * opened once, checked against its `.sha256` when it has one, and read from that open file.
+ * When the image has a `.disk.json` sidecar (tbx's gzip store wrote it), the disk's identity
+ * (size, model, serial) and the box's name carry over into the generation, and the raw
+ * content must match the sidecar's size and SHA-256 before the generation is committed.
  */
 export async function importSeedImages(boxDir: string, o: { pool: WorkerPool; log: Logger; ip: string }): Promise<BackupOutcome[]> {
   const store = storeFor(boxDir);
@@ -28,24 +35,47 @@ export async function importSeedImages(boxDir: string, o: { pool: WorkerPool; lo
   try {
     for (const image of await new GzipStore().list(boxDir)) {
       const file = join(boxDir, image.ref);
-      await verifyChecksum(file, { log: o.log });
-      const reader = new StreamReader(createReadStream(file, { highWaterMark: 1 << 20 }).pipe(createGunzip({ chunkSize: 1 << 20 })));
-      const r = await backupDisk({
-        disk: { device: image.device, path: file, size: Number.MAX_SAFE_INTEGER },
-        reader,
-        importedFrom: image.ref,
-        boxDir,
-        store,
-        pool: o.pool,
-        level: 3,
-        skipFree: false,
-        box: { ip: o.ip },
-        toolVersion: toolVersion(),
-        log: o.log,
-        ...(image.createdAt ? { now: () => new Date(image.createdAt!) } : {}),
-      });
-      o.log.info({ image: image.ref, generation: r.generation, newStoredBytes: r.newStoredBytes }, 'imported seed image');
-      out.push(r);
+      const src = await open(file, 'r');
+      try {
+        const { sidecar } = await verifyOpenImage(file, src, { log: o.log });
+        const raw = createHash('sha256');
+        let bytes = 0;
+        const gunzip = createGunzip({ chunkSize: 1 << 20 });
+        const input = src.createReadStream({ start: 0, autoClose: false, highWaterMark: 1 << 20 });
+        input.on('error', (err) => gunzip.destroy(err));
+        const content = input.pipe(gunzip);
+        const counted = (async function* () {
+          for await (const b of content as AsyncIterable<Buffer>) {
+            raw.update(b);
+            bytes += b.length;
+            yield b;
+          }
+        })();
+        const r = await backupDisk({
+          disk: { device: image.device, path: file, size: Number.MAX_SAFE_INTEGER, ...(sidecar?.model ? { model: sidecar.model } : {}), ...(sidecar?.serial ? { serial: sidecar.serial } : {}) },
+          reader: new StreamReader(counted),
+          importedFrom: image.ref,
+          boxDir,
+          store,
+          pool: o.pool,
+          level: 3,
+          skipFree: false,
+          box: { ip: o.ip, ...(sidecar?.name ? { name: sidecar.name } : {}) },
+          toolVersion: toolVersion(),
+          log: o.log,
+          ...(image.createdAt ? { now: () => new Date(image.createdAt!) } : {}),
+          beforeCommit: async () => {
+            const sha = raw.digest('hex');
+            if (sidecar && (bytes !== sidecar.size || (sidecar.sha256 && sha !== sidecar.sha256))) {
+              throw new ImageIntegrityError(`${file} decompresses to ${bytes} bytes with sha256 ${sha}, but its .disk.json records ${sidecar.size} bytes with sha256 ${sidecar.sha256 ?? '(none)'}; not imported`);
+            }
+          },
+        });
+        o.log.info({ image: image.ref, generation: r.generation, newStoredBytes: r.newStoredBytes, identity: sidecar ? 'from .disk.json' : 'none recorded' }, 'imported gzip image');
+        out.push(r);
+      } finally {
+        await src.close();
+      }
     }
   } finally {
     await lock.release();
@@ -103,7 +133,24 @@ export async function exportGeneration(gen: Generation, store: StorePaths, forma
   }
 }
 
-/** Open `path` (or stdout for `-`) for an export. */
-export function exportTarget(path: string): Writable {
-  return path === '-' ? process.stdout : createWriteStream(path, { flags: 'wx', mode: 0o644 });
+/**
+ * Export into the file `path` without ever leaving a partial image under that name: the
+ * image is written to a temp file in the same directory, fsynced, and linked into place only
+ * when complete (an existing `path` is refused, before and at the end). On failure the temp
+ * file goes.
+ */
+export async function exportToFile(gen: Generation, store: StorePaths, format: 'raw' | 'gz', path: string): Promise<void> {
+  if (await lstat(path).then(() => true, () => false)) throw new UsageError(`${path} already exists; not overwriting it`);
+  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    await exportGeneration(gen, store, format, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
+    const fh = await open(tmp, 'r');
+    await fh.sync().finally(() => fh.close());
+    await link(tmp, path);
+    await unlink(tmp);
+    await syncDir(dirname(path));
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
 }
