@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { collectGarbage } from '../../imaging/chunked/gc.js';
 import { listGenerations } from '../../imaging/chunked/generations.js';
 import { exportGeneration, exportToFile, importSeedImages } from '../../imaging/chunked/import-export.js';
-import { readGeneration } from '../../imaging/chunked/index-file.js';
+import { withGeneration } from '../../imaging/chunked/generation-file.js';
 import { storeFor } from '../../imaging/chunked/layout.js';
 import { boxDirs } from '../../imaging/chunked/references.js';
 import { listImages, spaceReport } from '../../imaging/chunked/space.js';
@@ -139,9 +139,9 @@ export function register(program: Command, logger: () => Logger): void {
       if (devices.length !== 1) throw new UsageError(devices.length ? `${box} has images of ${devices.join(', ')}: pick one with --device` : `${box} has no chunked image${opts.device ? ` of ${String(opts.device)}` : ''}`);
       const gen = opts.generation ? gens.find((g) => g.generation === Number(opts.generation)) : gens.at(-1);
       if (!gen) throw new UsageError(`${box} has no generation ${String(opts.generation)} of ${devices[0]} (it has ${gens.map((g) => g.generation).join(', ')})`);
-      const generation = await readGeneration(gen.path);
-      if (opts.output === '-') await exportGeneration(generation, storeFor(dir), opts.format as 'raw' | 'gz', process.stdout);
-      else await exportToFile(generation, storeFor(dir), opts.format as 'raw' | 'gz', String(opts.output));
+      await withGeneration(gen.path, (generation) =>
+        opts.output === '-' ? exportGeneration(generation, storeFor(dir), opts.format as 'raw' | 'gz', process.stdout) : exportToFile(generation, storeFor(dir), opts.format as 'raw' | 'gz', String(opts.output)),
+      );
     });
 }
 

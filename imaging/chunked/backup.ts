@@ -6,7 +6,8 @@ import { FrameBuilder } from './frame-builder.js';
 import { IndexWriter, KIND, type GenerationHeader } from './index-file.js';
 import { deviceDir, generationName, INDEX_SUFFIX, type StorePaths } from './layout.js';
 import { blake3 } from './native.js';
-import { keyOf, listPacks, loadChunkMap, PackWriter } from './pack-file.js';
+import { ChunkIndex, PENDING } from './chunk-index.js';
+import { listPacks, PackWriter } from './pack-file.js';
 import { TbxError } from '../../lib/errors.js';
 import { diskUsage } from './usage.js';
 import type { WorkerPool } from './worker-pool.js';
@@ -66,12 +67,13 @@ export async function backupDisk(job: BackupJob): Promise<BackupOutcome> {
   await mkdir(dir, { recursive: true });
   const generation = (await latestGeneration(dir)) + 1;
   const finalPath = join(dir, generationName(generation));
-  const known = await loadChunkMap(job.store);
-  const fresh = new Set<string>();
+  // The store's chunks, and this backup's new ones as they come (PENDING: no frame yet).
+  const known = await ChunkIndex.load(job.store);
   /** Every pack this generation's chunks are in: it is only committed if they all still exist. */
-  const relied = new Set<string>();
+  const reliedOn = new Uint8Array(known.packs.length);
+  const ownPacks: string[] = [];
   const packs = new PackWriter(job.store, (sealed) => {
-    if (sealed[0]) relied.add(sealed[0].pack);
+    if (sealed[0]) ownPacks.push(sealed[0].pack);
   });
   const frames = new FrameBuilder(job.pool, packs, job.level);
   const fh = job.reader ? undefined : await open(job.disk.path, 'r');
@@ -87,16 +89,14 @@ export async function backupDisk(job: BackupJob): Promise<BackupOutcome> {
         return index.add(p.offset, p.length, KIND.zero);
       }
       const digest = blake3(p.data);
-      const key = keyOf(digest);
       stats.dataBytes += p.data.length;
       stats.chunks++;
-      const stored = known.get(key);
-      if (stored) relied.add(stored[0]!.frame.pack);
-      else if (!fresh.has(key)) {
-        fresh.add(key);
+      const h = known.table.first(digest);
+      if (h < 0) {
+        known.table.insert(digest, 0, PENDING);
         stats.newChunks++;
         await frames.add(p.data, digest);
-      }
+      } else if (known.table.value(h) !== PENDING) reliedOn[known.packOf(known.table.value(h))] = 1;
       await index.add(p.offset, p.data.length, KIND.data, digest);
     };
     let pos = 0;
@@ -116,7 +116,7 @@ export async function backupDisk(job: BackupJob): Promise<BackupOutcome> {
     }
     await frames.finish();
     await packs.finish();
-    await confirmPacks(job.store, relied);
+    await confirmPacks(job.store, [...known.packs.filter((_, i) => reliedOn[i] === 1), ...ownPacks]);
     await job.beforeCommit?.();
     stats.newStoredBytes = packs.storedBytes;
     stats.seconds = (Date.now() - started) / 1000;
@@ -195,9 +195,9 @@ async function chunkRange(fh: DiskReader, start: number, length: number, onPiece
  * is ahead or whose NFS client caches the lock directory; a generation that references a
  * deleted pack would be unrestorable, so the backup fails instead (nothing committed).
  */
-async function confirmPacks(store: StorePaths, relied: Set<string>): Promise<void> {
+async function confirmPacks(store: StorePaths, relied: string[]): Promise<void> {
   const { complete } = await listPacks(store);
-  const gone = [...relied].filter((id) => !complete.has(id));
+  const gone = relied.filter((id) => !complete.has(id));
   if (gone.length) {
     throw new TbxError(`the chunk store changed during this backup: ${gone.length} pack(s) it relies on were deleted (${gone.slice(0, 3).join(', ')}${gone.length > 3 ? ', ...' : ''}), probably by a tbx image gc that did not see this backup's lock; nothing was committed, the previous generations are intact; run the backup again`);
   }

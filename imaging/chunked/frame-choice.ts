@@ -1,68 +1,92 @@
 import type { Logger } from '../../lib/logger.js';
 import { describeError } from '../../lib/errors.js';
 import { ImageIntegrityError } from '../store.js';
+import { PENDING, type ChunkIndex } from './chunk-index.js';
 import { encodeChecks } from './frame-builder.js';
-import type { Entry } from './index-file.js';
-import { packPaths, type StorePaths } from './layout.js';
-import { keyOf, type ChunkLocation, type ChunkMap, type Frame } from './pack-file.js';
+import type { GenerationFile } from './generation-file.js';
+import { ENTRY, KIND } from './index-file.js';
+import { packPaths } from './layout.js';
+import { writesData, type Diff } from './restore-scan.js';
 import type { WorkerPool } from './worker-pool.js';
 
-/** The chunks to write from each frame, every frame verified. */
-export type FramePlan = Map<Frame, Array<{ e: Entry; loc: ChunkLocation }>>;
+/** Which frame each chunk to write comes from: the first copy that was not found damaged. */
+export interface Choice {
+  /** The frame to read the chunk whose digest is at `buf[off..)` from, or -1. */
+  pick(buf: Uint8Array, off: number): number;
+  /** Compressed bytes read and checked. */
+  verifiedBytes: number;
+  /** Frames checked. */
+  frames: number;
+}
 
 /**
  * Step 3 of a restore: pick a copy of every chunk to write and verify, before the first write,
  * every frame they come from. A frame is read and checked against its checksum, which vouches
  * for its chunks (the backup checked them before storing it); a frame of a pack written before
- * that check existed is decompressed too, and the chunks to write from it re-hashed. A copy
- * that fails is dropped and the next copy of its chunks (in another pack) is tried, until every
- * chunk has a verified copy or one has none: then the restore is refused, 0 bytes written.
+ * that check existed is decompressed too and every chunk in it re-hashed. A copy that fails is
+ * dropped and the next copy of its chunks (in another pack) is tried, until every chunk has a
+ * verified copy or one has none: then the restore is refused, 0 bytes written. The entries
+ * are read in windows; what is kept is a byte or two per frame of the store.
  */
-export async function chooseFrames(chunks: Entry[], map: ChunkMap, o: { store: StorePaths; pool: WorkerPool; log: Logger; what: string }): Promise<{ plan: FramePlan; verifiedBytes: number }> {
-  const badFrames = new Map<Frame, string>();
-  const badCopies = new Map<ChunkLocation, string>();
-  /** Per frame: 'all' once its checksum vouches for it, else the chunks already re-hashed. */
-  const verified = new Map<Frame, 'all' | Set<ChunkLocation>>();
-  let verifiedBytes = 0;
-  for (;;) {
-    const plan: FramePlan = new Map();
-    for (const e of chunks) {
-      const copies = map.get(keyOf(e.digest)) ?? [];
-      const loc = copies.find((c) => !badFrames.has(c.frame) && !badCopies.has(c));
-      if (!loc) {
-        const why = copies.map((c) => badFrames.get(c.frame) ?? badCopies.get(c)).join('; ');
-        throw new ImageIntegrityError(`refusing to restore ${o.what}, 0 bytes written: chunk ${e.digest.toString('hex')} (disk offset ${e.offset}) has no intact copy in the chunk store${why ? ` (${why})` : ''}`);
-      }
-      (plan.get(loc.frame) ?? plan.set(loc.frame, []).get(loc.frame)!).push({ e, loc });
+export async function chooseFrames(gen: GenerationFile, diff: Diff, index: ChunkIndex, o: { pool: WorkerPool; log: Logger; what: string }): Promise<Choice> {
+  const n = index.frameCount;
+  const badFrame = new Uint8Array(n);
+  const verified = new Uint8Array(n);
+  /** Why a frame, or one chunk in a frame (`<frame>:<digest>`), is not used. */
+  const why = new Map<number | string, string>();
+  const pick = (buf: Uint8Array, off: number): number => {
+    for (let h = index.table.first(buf, off); h >= 0; h = index.table.next(h)) {
+      const f = index.table.value(h);
+      if (f === PENDING || badFrame[f]) continue;
+      if (why.size && why.has(`${f}:${Buffer.from(buf.subarray(off, off + 32)).toString('hex')}`)) continue;
+      return f;
     }
-    const todo = [...plan].filter(([f, list]) => {
-      const v = verified.get(f);
-      return v !== 'all' && !list.every(({ loc }) => v?.has(loc));
-    });
-    if (todo.length === 0) return { plan, verifiedBytes };
-    await inPool(todo, o.pool, async ([f, list]) => {
-      const deep = f.checked ? undefined : { rawLength: f.rawLength, checks: encodeChecks(list.map(({ e, loc }) => ({ digest: e.digest, inner: loc.inner, length: loc.length }))) };
-      const r = await o.pool.run({ type: 'check-frame', pack: packPaths(o.store, f.pack).pack, offset: f.offset, length: f.storedLength, digest: f.digest, ...(deep ? { deep } : {}) }).catch((err: unknown) => ({ type: 'error' as const, err }));
+    return -1;
+  };
+  const choice: Choice = { pick, verifiedBytes: 0, frames: 0 };
+  for (;;) {
+    const needed = new Uint8Array(n);
+    for await (const { first, entries } of gen.windows()) {
+      for (let j = 0, o2 = 0; o2 < entries.length; j++, o2 += ENTRY) {
+        if (entries.readUInt32LE(o2 + 12) !== KIND.data || !writesData(diff, first + j)) continue;
+        const f = pick(entries, o2 + 16);
+        if (f >= 0) {
+          needed[f] = 1;
+          continue;
+        }
+        const digest = entries.subarray(o2 + 16, o2 + 48).toString('hex');
+        const reasons: string[] = [];
+        for (let h = index.table.first(entries, o2 + 16); h >= 0; h = index.table.next(h)) {
+          const r = why.get(index.table.value(h)) ?? why.get(`${index.table.value(h)}:${digest}`);
+          if (r) reasons.push(r);
+        }
+        const at = entries.readUInt32LE(o2) + entries.readUInt32LE(o2 + 4) * 0x100000000;
+        throw new ImageIntegrityError(`refusing to restore ${o.what}, 0 bytes written: chunk ${digest} (disk offset ${at}) has no intact copy in the chunk store${reasons.length ? ` (${reasons.join('; ')})` : ''}`);
+      }
+    }
+    const todo: number[] = [];
+    for (let f = 0; f < n; f++) if (needed[f] && !verified[f]) todo.push(f);
+    if (todo.length === 0) return choice;
+    await inPool(todo, o.pool, async (f) => {
+      const fr = index.frame(f);
+      const chunks = fr.checked ? [] : await index.chunksOf(f);
+      const deep = fr.checked ? undefined : { rawLength: fr.rawLength, checks: encodeChecks(chunks) };
+      const r = await o.pool.run({ type: 'check-frame', pack: packPaths(index.store, fr.pack).pack, offset: fr.offset, length: fr.storedLength, digest: fr.digest, ...(deep ? { deep } : {}) }).catch((err: unknown) => ({ type: 'error' as const, err }));
       if (r.type !== 'check-frame' || !r.ok) {
-        const why = `pack ${f.pack}: the frame at offset ${f.offset} (${f.storedLength} bytes) ${r.type === 'error' ? `cannot be read (${describeError(r.err)})` : 'does not match its checksum'}`;
-        badFrames.set(f, why);
-        o.log.warn({ pack: f.pack, offset: f.offset }, `${why}; using another copy of its chunks if there is one`);
+        badFrame[f] = 1;
+        why.set(f, `pack ${fr.pack}: the frame at offset ${fr.offset} (${fr.storedLength} bytes) ${r.type === 'error' ? `cannot be read (${describeError(r.err)})` : 'does not match its checksum'}`);
+        o.log.warn({ pack: fr.pack, offset: fr.offset }, `${why.get(f)}; using another copy of its chunks if there is one`);
         return;
       }
-      verifiedBytes += f.storedLength;
-      if (r.bad !== -1) {
-        const bad = list[r.bad]!;
-        const why = `pack ${f.pack}: the frame at offset ${f.offset} matches its checksum, but its chunk ${bad.e.digest.toString('hex')} does not match its digest`;
-        badCopies.set(bad.loc, why);
-        o.log.warn({ pack: f.pack, offset: f.offset }, `${why}; using another copy if there is one`);
-        const v = verified.get(f);
-        const ok = new Set(v === 'all' ? [] : v);
-        for (const [i, { loc }] of list.entries()) if (i < r.bad) ok.add(loc);
-        verified.set(f, ok);
-        return;
+      verified[f] = 1;
+      choice.verifiedBytes += fr.storedLength;
+      choice.frames++;
+      for (const i of r.bad) {
+        const digest = chunks[i]!.digest.toString('hex');
+        const reason = `pack ${fr.pack}: the frame at offset ${fr.offset} matches its checksum, but its chunk ${digest} does not match its digest`;
+        why.set(`${f}:${digest}`, reason);
+        o.log.warn({ pack: fr.pack, offset: fr.offset }, `${reason}; using another copy if there is one`);
       }
-      if (f.checked) verified.set(f, 'all');
-      else verified.set(f, new Set([...((verified.get(f) as Set<ChunkLocation> | undefined) ?? []), ...list.map(({ loc }) => loc)]));
     });
   }
 }

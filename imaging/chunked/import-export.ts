@@ -12,11 +12,13 @@ import { ImageIntegrityError } from '../store.js';
 import { GzipStore, verifyOpenImage } from '../gzip-store.js';
 import { backupDisk, type BackupOutcome } from './backup.js';
 import { toolVersion } from './chunk-store.js';
-import { entryAt, KIND, type Entry, type Generation } from './index-file.js';
+import { ChunkIndex } from './chunk-index.js';
+import type { GenerationFile } from './generation-file.js';
+import { ENTRY, entryAt, KIND } from './index-file.js';
 import { storeFor, type StorePaths } from './layout.js';
 import { lockStore } from './locks.js';
 import { blake3, zstdDecompressor } from './native.js';
-import { closePacks, keyOf, loadChunkMap, readFrame, type Frame, type PackHandles } from './pack-file.js';
+import { closePacks, keyOf, readFrame, type FrameChunk, type PackHandles } from './pack-file.js';
 import { StreamReader } from './stream-reader.js';
 import type { WorkerPool } from './worker-pool.js';
 
@@ -85,44 +87,49 @@ export async function importSeedImages(boxDir: string, o: { pool: WorkerPool; lo
 
 /**
  * Write a generation as a plain disk image (raw, or gzip like the seed's) to `out`, checking
- * every chunk against its digest on the way. Zero and free extents come out as zeros.
+ * every chunk against its digest on the way (a damaged frame or chunk falls back to the next
+ * copy). Zero and free extents come out as zeros. The index is read in windows.
  */
-export async function exportGeneration(gen: Generation, store: StorePaths, format: 'raw' | 'gz', out: Writable): Promise<void> {
-  const map = await loadChunkMap(store);
+export async function exportGeneration(gen: GenerationFile, store: StorePaths, format: 'raw' | 'gz', out: Writable): Promise<void> {
+  const index = await ChunkIndex.load(store);
   const decompress = zstdDecompressor();
   const handles: PackHandles = new Map();
   const zeros = Buffer.alloc(1 << 20);
-  const badFrames = new Set<Frame>();
-  let cached: { frame: Frame; raw: Buffer } | undefined;
-  /** The chunk of `e` from its first intact copy: a damaged frame or chunk falls back to the next copy. */
-  const chunkOf = async (e: Entry): Promise<Buffer> => {
-    const copies = map.get(keyOf(e.digest)) ?? [];
+  const badFrames = new Set<number>();
+  let cached: { frame: number; raw: Buffer; inner: Map<string, FrameChunk> } | undefined;
+  const chunkOf = async (digest: Buffer, at: number): Promise<Buffer> => {
     const problems: string[] = [];
-    for (const loc of copies) {
-      if (badFrames.has(loc.frame)) continue;
-      if (cached?.frame !== loc.frame) {
+    let copies = 0;
+    for (let h = index.table.first(digest); h >= 0; h = index.table.next(h), copies++) {
+      const f = index.table.value(h);
+      if (badFrames.has(f)) continue;
+      if (cached?.frame !== f) {
         try {
-          cached = { frame: loc.frame, raw: decompress(await readFrame(store, loc.frame, handles)) };
+          const raw = decompress(await readFrame(store, index.frame(f), handles));
+          cached = { frame: f, raw, inner: new Map((await index.chunksOf(f)).map((c) => [keyOf(c.digest), c])) };
         } catch (err) {
-          badFrames.add(loc.frame);
+          badFrames.add(f);
           problems.push(describeError(err));
           continue;
         }
       }
-      const data = cached.raw.subarray(loc.inner, loc.inner + loc.length);
-      if (blake3(data).equals(e.digest)) return data;
-      problems.push(`pack ${loc.frame.pack}: the copy in the frame at ${loc.frame.offset} does not match its digest`);
+      const c = cached.inner.get(keyOf(digest));
+      const data = c && cached.raw.subarray(c.inner, c.inner + c.length);
+      if (data && blake3(data).equals(digest)) return data;
+      problems.push(`pack ${index.frame(f).pack}: the copy in the frame at ${index.frame(f).offset} does not match its digest`);
     }
-    throw new ImageIntegrityError(`chunk ${e.digest.toString('hex')} at ${e.offset} ${copies.length ? `has no intact copy in the chunk store: ${problems.join('; ')}` : 'is missing from the chunk store'}`);
+    throw new ImageIntegrityError(`chunk ${digest.toString('hex')} at ${at} ${copies ? `has no intact copy in the chunk store: ${problems.join('; ')}` : 'is missing from the chunk store'}`);
   };
   async function* content(): AsyncGenerator<Buffer> {
-    for (let i = 0; i < gen.count; i++) {
-      const e = entryAt(gen.entries, i);
-      if (e.kind !== KIND.data) {
-        for (let left = e.length; left > 0; left -= zeros.length) yield zeros.subarray(0, Math.min(left, zeros.length));
-        continue;
+    for await (const { entries } of gen.windows()) {
+      for (let o = 0; o < entries.length; o += ENTRY) {
+        const e = entryAt(entries, o / ENTRY);
+        if (e.kind !== KIND.data) {
+          for (let left = e.length; left > 0; left -= zeros.length) yield zeros.subarray(0, Math.min(left, zeros.length));
+          continue;
+        }
+        yield Buffer.from(await chunkOf(Buffer.from(e.digest), e.offset));
       }
-      yield Buffer.from(await chunkOf(e));
     }
   }
   try {
@@ -139,7 +146,7 @@ export async function exportGeneration(gen: Generation, store: StorePaths, forma
  * when complete (an existing `path` is refused, before and at the end). On failure the temp
  * file goes.
  */
-export async function exportToFile(gen: Generation, store: StorePaths, format: 'raw' | 'gz', path: string): Promise<void> {
+export async function exportToFile(gen: GenerationFile, store: StorePaths, format: 'raw' | 'gz', path: string): Promise<void> {
   if (await lstat(path).then(() => true, () => false)) throw new UsageError(`${path} already exists; not overwriting it`);
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {

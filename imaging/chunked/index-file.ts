@@ -52,13 +52,6 @@ export interface GenerationHeader {
   importedFrom?: string;
 }
 
-/** A parsed generation: header plus the raw entry table. */
-export interface Generation {
-  header: GenerationHeader;
-  entries: Buffer;
-  count: number;
-}
-
 /** One decoded entry. */
 export interface Entry {
   offset: number;
@@ -200,24 +193,4 @@ export class IndexWriter {
     this.written += chunk.length;
     this.used = 0;
   }
-}
-
-/** Read and check a generation index; a damaged or truncated file is an {@link ImageIntegrityError}. */
-export async function readGeneration(path: string): Promise<Generation> {
-  const file = await readFile(path);
-  const bad = (why: string) => new ImageIntegrityError(`generation index ${path} is damaged: ${why}`);
-  if (file.length < MAGIC.length + 40 || !file.subarray(0, 8).equals(MAGIC)) throw bad('not a tbx generation index');
-  const body = file.subarray(0, file.length - 32);
-  if (!blake3(body).equals(file.subarray(file.length - 32))) throw bad('checksum mismatch');
-  const headerLen = body.readUInt32LE(body.length - 8);
-  const count = body.readUInt32LE(body.length - 4);
-  if (MAGIC.length + count * ENTRY + headerLen + 8 !== body.length) throw bad('inconsistent lengths');
-  const entries = body.subarray(MAGIC.length, MAGIC.length + count * ENTRY);
-  const header = JSON.parse(body.subarray(MAGIC.length + count * ENTRY, body.length - 8).toString('utf8')) as GenerationHeader;
-  return { header, entries, count };
-}
-
-/** Read only the header of a generation (checks the checksum too). */
-export async function readGenerationHeader(path: string): Promise<GenerationHeader> {
-  return (await readGeneration(path)).header;
 }

@@ -14,7 +14,9 @@ import { blake3 } from './native.js';
  * in it. A pack counts only once its `.pidx` exists, which is written after the pack is
  * fsynced and renamed; a crash leaves at most an unindexed pack that gc removes.
  */
-const MAGIC = Buffer.from('TBXP0001');
+/** The first bytes of a pack index. */
+export const PACK_INDEX_MAGIC = Buffer.from('TBXP0001');
+const MAGIC = PACK_INDEX_MAGIC;
 /** A pack is sealed once it reaches this many bytes. */
 export const PACK_TARGET = 32 * 1024 * 1024;
 /**
@@ -45,20 +47,7 @@ export interface Frame {
   checked: boolean;
 }
 
-/** Where a chunk lives. */
-export interface ChunkLocation {
-  frame: Frame;
-  inner: number;
-  length: number;
-}
-
-/**
- * Every chunk in the store, by digest (as a latin1 string), with every copy: two backups of
- * the same data running at once, or a gc repack that crashed, leave a chunk in two packs.
- */
-export type ChunkMap = Map<string, ChunkLocation[]>;
-
-/** The key of a digest in a {@link ChunkMap}. */
+/** A digest as a string key (latin1: one character per byte), for small per-frame maps. */
 export function keyOf(digest: Uint8Array): string {
   return Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString('latin1');
 }
@@ -130,23 +119,6 @@ export async function listPacks(store: StorePaths): Promise<{ indexed: string[];
 /** Read one pack's index. */
 export async function readPackIndex(store: StorePaths, id: string): Promise<Frame[]> {
   return decodePackIndex(id, await readFile(packPaths(store, id).index));
-}
-
-/** Load every indexed pack's chunks into a map, every copy of a chunk in pack order. */
-export async function loadChunkMap(store: StorePaths): Promise<ChunkMap> {
-  const map: ChunkMap = new Map();
-  for (const id of (await listPacks(store)).indexed) {
-    for (const frame of await readPackIndex(store, id)) {
-      for (const c of frame.chunks) {
-        const k = keyOf(c.digest);
-        const loc = { frame, inner: c.inner, length: c.length };
-        const copies = map.get(k);
-        if (copies) copies.push(loc);
-        else map.set(k, [loc]);
-      }
-    }
-  }
-  return map;
 }
 
 /**
@@ -230,7 +202,7 @@ export class PackWriter {
 export type PackHandles = Map<string, Promise<FileHandle>>;
 
 /** Read frame `f`'s compressed bytes and check them against its digest. */
-export async function readFrame(store: StorePaths, f: Frame, handles: PackHandles): Promise<Buffer> {
+export async function readFrame(store: StorePaths, f: Omit<Frame, 'chunks'>, handles: PackHandles): Promise<Buffer> {
   let fh = handles.get(f.pack);
   if (!fh) {
     fh = open(packPaths(store, f.pack).pack, 'r');

@@ -20,7 +20,7 @@ export type JobResult =
   | { type: 'compress'; compressed: Uint8Array; digest: Uint8Array; bad: number }
   | { type: 'decompress'; raw: Uint8Array; bad: number }
   | { type: 'scan'; dataIndexes: number[]; zeroRanges: number[] }
-  | { type: 'check-frame'; ok: boolean; bad: number }
+  | { type: 'check-frame'; ok: boolean; bad: number[] }
   | { type: 'restore-frame'; written: number; bad: number; error?: string };
 
 let compress: ((b: Uint8Array) => Buffer) | undefined;
@@ -52,9 +52,17 @@ export function runJob(job: Job): JobResult {
     case 'check-frame': {
       const compressed = readFrameSync(job.pack, job.offset, job.length);
       const ok = compressed.length === job.length && blake3(compressed).equals(job.digest);
-      if (!ok || !job.deep) return { type: 'check-frame', ok, bad: -1 };
+      if (!ok || !job.deep) return { type: 'check-frame', ok, bad: [] };
       decompress ??= zstdDecompressor();
-      return { type: 'check-frame', ok, bad: badChunk(decompress(compressed), job.deep.rawLength, job.deep.checks) };
+      const raw = decompress(compressed);
+      const bad: number[] = [];
+      for (let from = 0, n = job.deep.checks.length / 40; from < n; ) {
+        const i = badChunk(raw, job.deep.rawLength, job.deep.checks.subarray(from * 40));
+        if (i < 0) break;
+        bad.push(from + i);
+        from += i + 1;
+      }
+      return { type: 'check-frame', ok, bad };
     }
     case 'restore-frame':
       return restoreFrame(job);

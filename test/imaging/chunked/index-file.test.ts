@@ -2,9 +2,20 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { entryAt, IndexWriter, KIND, MAX_EXTENT, readGeneration, type GenerationHeader } from '../../../imaging/chunked/index-file.js';
+import { GenerationFile } from '../../../imaging/chunked/generation-file.js';
+import { entryAt, IndexWriter, KIND, MAX_EXTENT, type GenerationHeader } from '../../../imaging/chunked/index-file.js';
 import { ImageIntegrityError } from '../../../imaging/store.js';
 import { tempDir } from '../../helpers/tmp.js';
+
+/** A generation index read whole: its header, entry count and entries. */
+async function readGeneration(path: string): Promise<{ header: GenerationHeader; count: number; entries: Buffer }> {
+  const g = await GenerationFile.open(path);
+  try {
+    return { header: g.header, count: g.count, entries: Buffer.from(await g.read(0, g.count)) };
+  } finally {
+    await g.close();
+  }
+}
 
 const header = (size: number): Omit<GenerationHeader, 'digest'> => ({
   format: 'tbx-chunked/1', device: 'sda', generation: 1, createdAt: '2026-11-25T00:00:00.000Z', box: { ip: '10.0.0.1' }, disk: { size, model: 'M', serial: 'S' },
