@@ -1,4 +1,5 @@
 import { mkdir, open, rm, writeFile } from 'node:fs/promises';
+import { createCipheriv } from 'node:crypto';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { IndexWriter, KIND } from '../imaging/chunked/index-file.js';
@@ -21,6 +22,11 @@ import { packageRoot } from '../lib/package-root.js';
  *     backup of a 64 MiB disk into the share (loads the store's chunk list), restore of the big
  *     generation onto a sparse disk (stops when the first frame fails its check, i.e. after
  *     everything a restore builds before its first write), gc --dry-run, ls, du, verify.
+ *   node dist/bench/imaging-memory.js sparse <dir> <GiB>
+ *     a sparse disk of <GiB> GiB with 1 MiB of random data every 32 MiB (the rest reads zero).
+ *   node dist/bench/imaging-memory.js measure-disk <dir> [<tbx repo>...]
+ *     backup of that disk into a fresh share, then a full restore onto an empty sparse disk
+ *     (every chunk written, zero runs by fallocate, the whole disk read back).
  */
 const MiB = 1024 * 1024;
 const CHUNK = 64 * 1024;
@@ -79,13 +85,13 @@ async function build(dir: string, chunks: number): Promise<void> {
 }
 
 /** Max RSS (MiB) and exit code of one command. */
-async function peak(cmd: string[], env: Record<string, string> = {}): Promise<{ rss: number; code: number; seconds: number }> {
+async function peak(cmd: string[], env: Record<string, string> = {}): Promise<{ rss: number; code: number; seconds: number; error: string }> {
   const out = `/tmp/imaging-memory-${process.pid}.time`;
   const t = Date.now();
   const r = await execa('/usr/bin/time', ['-f', '%M', '-o', out, ...cmd], { reject: false, env: { TBX_LOG_LEVEL: 'error', ...env } });
   const { readFile } = await import('node:fs/promises');
   const kib = Number((await readFile(out, 'utf8')).trim().split('\n').pop());
-  return { rss: kib / 1024, code: r.exitCode ?? -1, seconds: (Date.now() - t) / 1000 };
+  return { rss: kib / 1024, code: r.exitCode ?? -1, seconds: (Date.now() - t) / 1000, error: r.exitCode ? String(r.stderr).split('\n')[0]!.slice(0, 300) : '' };
 }
 
 /** The disk size a generation index records, from its header at the end of the file. */
@@ -125,10 +131,45 @@ async function measure(dir: string, repos: string[]): Promise<void> {
   }
 }
 
+async function sparse(dir: string, gib: number): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const fh = await open(join(dir, 'sparse.img'), 'w');
+  await fh.truncate(gib * 1024 * MiB);
+  // Deterministic random bytes: AES-128-CTR over zeros, with a fixed key.
+  const stream = createCipheriv('aes-128-ctr', Buffer.alloc(16, 7), Buffer.alloc(16));
+  const zero = Buffer.alloc(MiB);
+  for (let at = 0; at < gib * 1024 * MiB; at += 32 * MiB) await fh.write(stream.update(zero), 0, MiB, at);
+  await fh.close();
+  process.stdout.write(`built ${join(dir, 'sparse.img')}: ${gib} GiB\n`);
+}
+
+async function measureDisk(dir: string, repos: string[]): Promise<void> {
+  const disk = join(dir, 'sparse.img');
+  const { stat } = await import('node:fs/promises');
+  const size = (await stat(disk)).size;
+  for (const repo of repos) {
+    const op = join(repo, 'dist', 'bench', 'imaging-op.js');
+    const share = join(dir, 'share');
+    await rm(share, { recursive: true, force: true });
+    const b = await peak([process.execPath, op, 'backup', share, '10.9.0.3', disk]);
+    const target = join(dir, 'target.img');
+    const fh = await open(target, 'w');
+    await fh.truncate(size);
+    await fh.close();
+    const r = await peak([process.execPath, op, 'restore', share, '10.9.0.3', target]);
+    const same = (await execa('cmp', ['-s', disk, target], { reject: false })).exitCode === 0;
+    await rm(target, { force: true });
+    process.stdout.write(`${repo}\tbackup ${(size / 1024 / MiB).toFixed(0)} GiB\t${b.rss.toFixed(0)} MiB\t${b.seconds.toFixed(1)} s\texit ${b.code}\n`);
+    process.stdout.write(`${repo}\tfull restore\t${r.rss.toFixed(0)} MiB\t${r.seconds.toFixed(1)} s\texit ${r.code}\tidentical ${same ? 'yes' : 'NO'}\t${r.error}\n`);
+  }
+}
+
 const [cmd, dir, arg, ...more] = process.argv.slice(2);
 if (cmd === 'build' && dir && arg) await build(dir, Number(arg));
 else if (cmd === 'measure' && dir) await measure(dir, arg ? [arg, ...more] : [packageRoot()]);
+else if (cmd === 'sparse' && dir && arg) await sparse(dir, Number(arg));
+else if (cmd === 'measure-disk' && dir) await measureDisk(dir, arg ? [arg, ...more] : [packageRoot()]);
 else {
-  process.stderr.write('usage: imaging-memory.js build <dir> <chunks> | measure <dir> [<tbx repo>...]\n');
+  process.stderr.write('usage: imaging-memory.js build <dir> <chunks> | measure <dir> [<tbx repo>...] | sparse <dir> <GiB> | measure-disk <dir> [<tbx repo>...]\n');
   process.exit(2);
 }

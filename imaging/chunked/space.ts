@@ -46,24 +46,26 @@ const SEEN = 2;
 /** `aux` of a key's first entry in du: no owner yet (0), the owning box's number + 1, or shared. */
 const SHARED = 0xffffffff;
 
-/** Table handles to unmark later, 4 bytes each. */
+/**
+ * Table entries to unmark later: 4 bytes each up to a million of them; past that, unmarking
+ * goes over the whole table instead, so memory does not grow with the generation.
+ */
 class Handles {
-  private list = new Uint32Array(1024);
+  private readonly list = new Uint32Array(1 << 20);
   private n = 0;
+  private overflow = false;
 
   push(h: number): void {
-    if (this.n === this.list.length) {
-      const wider = new Uint32Array(this.list.length * 2);
-      wider.set(this.list);
-      this.list = wider;
-    }
-    this.list[this.n++] = h;
+    if (this.n < this.list.length) this.list[this.n++] = h;
+    else this.overflow = true;
   }
 
   /** Clear `flag` on every handle pushed, and forget them. */
   clear(index: ChunkIndex, flag: number): void {
-    for (let i = 0; i < this.n; i++) index.table.clearFlag(this.list[i]!, flag);
+    if (this.overflow) index.table.forEach((h) => index.table.clearFlag(h, flag));
+    else for (let i = 0; i < this.n; i++) index.table.clearFlag(this.list[i]!, flag);
     this.n = 0;
+    this.overflow = false;
   }
 }
 

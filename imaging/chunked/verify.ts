@@ -4,8 +4,8 @@ import type { Logger } from '../../lib/logger.js';
 import { ChunkIndex } from './chunk-index.js';
 import { withGeneration } from './generation-file.js';
 import { ENTRY, KIND } from './index-file.js';
-import { storeAt } from './layout.js';
-import { closePacks, readFrame, type FrameChunk, type PackHandles } from './pack-file.js';
+import { packPaths, storeAt } from './layout.js';
+import type { FrameChunk } from './pack-file.js';
 import { listGenerationFiles } from './references.js';
 import type { JobResult } from './worker-jobs.js';
 import type { WorkerPool } from './worker-pool.js';
@@ -62,20 +62,15 @@ export async function verifyImages(backupRoot: string, o: { ips?: string[]; pool
   }
   /** Damaged copies: a frame (its referenced chunks), or one chunk in it (its place in the frame's list). */
   const damaged: Array<{ why: string; frame: number; chunk: number | null }> = [];
-  const handles: PackHandles = new Map();
-  try {
-    const jobs: Array<Promise<void>> = [];
-    for (let f = 0; f < index.frameCount; f++) {
-      const all = await index.chunksOf(f).catch((err: unknown) => (report.problems.push(describeError(err)), []));
-      const chunks = all.filter((c) => table.flag(table.first(c.digest), REFERENCED));
-      if (chunks.length === 0) continue;
-      jobs.push(checkFrame(f, all, chunks));
-      if (jobs.length >= o.pool.size * 2 + 1) await jobs.shift();
-    }
-    await Promise.all(jobs);
-  } finally {
-    await closePacks(handles);
+  const jobs: Array<Promise<void>> = [];
+  for (let f = 0; f < index.frameCount; f++) {
+    const all = await index.chunksOf(f).catch((err: unknown) => (report.problems.push(describeError(err)), []));
+    const chunks = all.filter((c) => table.flag(table.first(c.digest), REFERENCED));
+    if (chunks.length === 0) continue;
+    jobs.push(checkFrame(f, all, chunks));
+    if (jobs.length >= o.pool.size * 2 + 1) await jobs.shift();
   }
+  await Promise.all(jobs);
   for (const { why, frame, chunk } of damaged) {
     const all = await index.chunksOf(frame).catch(() => []);
     const held = chunk === null ? all.filter((c) => table.flag(table.first(c.digest), REFERENCED)) : all.slice(chunk, chunk + 1);
@@ -85,35 +80,34 @@ export async function verifyImages(backupRoot: string, o: { ips?: string[]; pool
   }
   return report;
 
+  /** Read the frame and check it, decompress it and re-hash its referenced chunks, in a worker thread. */
   async function checkFrame(f: number, all: FrameChunk[], chunks: FrameChunk[]): Promise<void> {
     const frame = index.frame(f);
-    let compressed: Buffer;
+    let r: JobResult;
     try {
-      compressed = await readFrame(store, frame, handles);
+      r = await o.pool.run({ type: 'check-frame', pack: packPaths(store, frame.pack).pack, offset: frame.offset, length: frame.storedLength, digest: frame.digest, deep: { rawLength: frame.rawLength, checks: encodeChecks(chunks) } });
+      if (r.type !== 'check-frame') throw new Error('unexpected worker result');
     } catch (err) {
-      damaged.push({ why: describeError(err), frame: f, chunk: null });
+      damaged.push({ why: `pack ${frame.pack}: the frame at ${frame.offset} cannot be read (${describeError(err)})`, frame: f, chunk: null });
       return;
     }
-    report.bytes += compressed.length;
+    if (!r.ok) {
+      damaged.push({ why: `pack ${frame.pack} is damaged: the frame at offset ${frame.offset} (${frame.storedLength} bytes) does not match its checksum`, frame: f, chunk: null });
+      return;
+    }
+    report.bytes += frame.storedLength;
     report.frames++;
-    // The job names only the first chunk that does not match: check again from the one after it.
-    for (let from = 0; from < chunks.length; ) {
-      const rest = chunks.slice(from);
-      const copy = Buffer.from(compressed);
-      let r: JobResult;
-      try {
-        r = await o.pool.run({ type: 'decompress', compressed: copy, rawLength: frame.rawLength, checks: encodeChecks(rest) }, o.pool.size ? [copy.buffer as ArrayBuffer] : []);
-        if (r.type !== 'decompress') throw new Error('unexpected worker result');
-      } catch (err) {
-        damaged.push({ why: `pack ${frame.pack}: the frame at ${frame.offset} matches its checksum but does not decompress (${describeError(err)})`, frame: f, chunk: null });
-        return;
+    if (r.error) {
+      damaged.push({ why: `pack ${frame.pack}: the frame at ${frame.offset} matches its checksum but ${r.error}`, frame: f, chunk: null });
+      return;
+    }
+    const bad = new Set(r.bad);
+    for (const [i, c] of chunks.entries()) {
+      if (bad.has(i)) damaged.push({ why: `pack ${frame.pack}: chunk ${c.digest.toString('hex')} in the frame at ${frame.offset} does not match its digest`, frame: f, chunk: all.indexOf(c) });
+      else {
+        table.flagAll(c.digest, 0, INTACT);
+        report.chunks++;
       }
-      const good = r.bad < 0 ? rest.length : r.bad;
-      for (const c of rest.slice(0, good)) table.flagAll(c.digest, 0, INTACT);
-      report.chunks += good;
-      if (r.bad < 0) return;
-      damaged.push({ why: `pack ${frame.pack}: chunk ${rest[good]!.digest.toString('hex')} in the frame at ${frame.offset} does not match its digest`, frame: f, chunk: all.indexOf(rest[good]!) });
-      from += good + 1;
     }
   }
 }

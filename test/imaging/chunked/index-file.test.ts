@@ -90,3 +90,23 @@ test('zero and free runs of 4 GiB and more are stored in several entries and dig
   assert.equal(whole.header.digest, cut.header.digest);
   assert.equal(whole.header.digest, free.header.digest);
 });
+
+test('a generation index is read in windows of any size, each entry once, in order', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'many.tbxi');
+  const w = await IndexWriter.create(path);
+  for (let i = 0; i < 10; i++) await w.add(i * 8192, 8192, i % 3 === 0 ? KIND.zero : KIND.data, Buffer.alloc(32, i));
+  await w.commit(path, header(10 * 8192));
+  const g = await GenerationFile.open(path);
+  t.after(() => g.close());
+  const seen: number[] = [];
+  for await (const { first, entries } of g.windows(3)) {
+    for (let j = 0; j < entries.length / 48; j++) {
+      const e = entryAt(entries, j);
+      assert.equal(e.offset, (first + j) * 8192);
+      seen.push(e.offset / 8192);
+    }
+  }
+  assert.deepEqual(seen, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.equal(entryAt(await g.read(7, 1), 0).digest[0], 7);
+});
