@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, type BigIntStats } from 'node:fs';
 import { lstat, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { syncDir, writeFileAtomic } from '../lib/atomic-write.js';
 import type { ImageOrigin } from './store.js';
 
@@ -88,7 +89,7 @@ export async function beginCommit(file: string, tmp: string, sidecar: DiskSideca
   const pending: Pending = { ...sidecar, image: (await identityOf(tmp))!, replaces: await identityOf(file) };
   await writeFileAtomic(p.diskNext, `${JSON.stringify(pending)}\n`);
   step('pending sidecar written');
-  await writeFileAtomic(p.sumNext, `${sidecar.gz}  ${file.split('/').pop()}\n`);
+  await writeFileAtomic(p.sumNext, `${sidecar.gz}  ${basename(file)}\n`);
 }
 
 /** After the image was renamed into place: the pending checksum and sidecar become the current ones. */
@@ -109,12 +110,12 @@ export async function settle(file: string): Promise<'settled' | 'rolled forward'
   const set = await readImageSet(file, await identityOf(file), () => sha256Of(file));
   if (set.state === 'settled') return 'settled';
   if (set.state === 'new' && set.checksum) {
-    await writeFileAtomic(p.sum, `${set.checksum}  ${file.split('/').pop()}\n`);
+    await writeFileAtomic(p.sum, `${set.checksum}  ${basename(file)}\n`);
     if (set.sidecar) await writeFileAtomic(p.disk, `${JSON.stringify(set.sidecar)}\n`);
   }
   await unlink(p.sumNext).catch(() => undefined);
   await unlink(p.diskNext).catch(() => undefined);
-  await syncDir(file.slice(0, file.lastIndexOf('/')) || '/');
+  await syncDir(dirname(file));
   return set.state === 'new' ? 'rolled forward' : 'rolled back';
 }
 
