@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { collectGarbage } from '../../imaging/chunked/gc.js';
 import { listGenerations } from '../../imaging/chunked/generations.js';
-import { exportGeneration, exportTarget, importSeedImages } from '../../imaging/chunked/import-export.js';
-import { readGeneration } from '../../imaging/chunked/index-file.js';
+import { exportGeneration, exportToFile, importSeedImages } from '../../imaging/chunked/import-export.js';
+import { withGeneration } from '../../imaging/chunked/generation-file.js';
 import { storeFor } from '../../imaging/chunked/layout.js';
 import { boxDirs } from '../../imaging/chunked/references.js';
 import { listImages, spaceReport } from '../../imaging/chunked/space.js';
@@ -112,7 +112,7 @@ export function register(program: Command, logger: () => Logger): void {
   image
     .command('import')
     .addHelpText('after', `\nExamples:\n  tbx image import 10.165.98.220  # seed <dev>.gz images -> chunked generations\n`)
-    .description("turn a box's seed images (<dev>.gz, <dev>.raw.gz) into chunked generations; the gzip files stay")
+    .description("turn a box's gzip images (the seed's <dev>.gz, <dev>.raw.gz) into chunked generations, with the disk identity their .disk.json records; the gzip files stay")
     .argument('<box>', 'IP or testbox name')
     .addOption(BACKUP())
     .addOption(OUTPUT(['text', 'json', 'yaml'])).addOption(JSON_OUT())
@@ -133,7 +133,7 @@ export function register(program: Command, logger: () => Logger): void {
     .option('--device <dev>', 'which disk (default: the only one)')
     .addOption(numberOption(new Option('--generation <n>', 'which generation (default: the newest)'), { whole: true }))
     .addOption(new Option('--format <format>', 'raw or gz').choices(['raw', 'gz']).makeOptionMandatory())
-    .requiredOption('--output <file>', "file to create ('-' for stdout)")
+    .requiredOption('--output <file>', "file to create, complete or not at all ('-' for stdout)")
     .action(async (box: string, opts: Record<string, unknown>) => {
       const backup = await root(opts);
       const dir = boxDir(backup, await resolveBox(backup, box));
@@ -143,7 +143,9 @@ export function register(program: Command, logger: () => Logger): void {
       if (devices.length !== 1) throw new UsageError(devices.length ? `${box} has images of ${devices.join(', ')}: pick one with --device` : `${box} has no chunked image${opts.device ? ` of ${String(opts.device)}` : ''}`);
       const gen = opts.generation ? gens.find((g) => g.generation === opts.generation) : gens.at(-1);
       if (!gen) throw new UsageError(`${box} has no generation ${String(opts.generation)} of ${devices[0]} (it has ${gens.map((g) => g.generation).join(', ')})`);
-      await exportGeneration(await readGeneration(gen.path), storeFor(dir), opts.format as 'raw' | 'gz', exportTarget(String(opts.output)));
+      await withGeneration(gen.path, (generation) =>
+        opts.output === '-' ? exportGeneration(generation, storeFor(dir), opts.format as 'raw' | 'gz', process.stdout) : exportToFile(generation, storeFor(dir), opts.format as 'raw' | 'gz', String(opts.output)),
+      );
     });
 }
 

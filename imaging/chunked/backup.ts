@@ -6,7 +6,9 @@ import { FrameBuilder } from './frame-builder.js';
 import { IndexWriter, KIND, type GenerationHeader } from './index-file.js';
 import { deviceDir, generationName, INDEX_SUFFIX, type StorePaths } from './layout.js';
 import { blake3 } from './native.js';
-import { keyOf, loadChunkMap, PackWriter } from './pack-file.js';
+import { ChunkIndex, PENDING } from './chunk-index.js';
+import { listPacks, PackWriter } from './pack-file.js';
+import { TbxError } from '../../lib/errors.js';
 import { diskUsage } from './usage.js';
 import type { WorkerPool } from './worker-pool.js';
 import { join } from 'node:path';
@@ -29,6 +31,8 @@ export interface BackupJob {
   reader?: DiskReader;
   /** Recorded in the header (import). */
   importedFrom?: string;
+  /** Last check before the generation is committed (import: the content matched what was recorded); throwing commits nothing. */
+  beforeCommit?: () => Promise<void>;
   boxDir: string;
   store: StorePaths;
   pool: WorkerPool;
@@ -63,9 +67,14 @@ export async function backupDisk(job: BackupJob): Promise<BackupOutcome> {
   await mkdir(dir, { recursive: true });
   const generation = (await latestGeneration(dir)) + 1;
   const finalPath = join(dir, generationName(generation));
-  const known = await loadChunkMap(job.store);
-  const fresh = new Set<string>();
-  const packs = new PackWriter(job.store, () => undefined);
+  // The store's chunks, and this backup's new ones as they come (PENDING: no frame yet).
+  const known = await ChunkIndex.load(job.store);
+  /** Every pack this generation's chunks are in: it is only committed if they all still exist. */
+  const reliedOn = new Uint8Array(known.packs.length);
+  const ownPacks: string[] = [];
+  const packs = new PackWriter(job.store, (sealed) => {
+    if (sealed[0]) ownPacks.push(sealed[0].pack);
+  });
   const frames = new FrameBuilder(job.pool, packs, job.level);
   const fh = job.reader ? undefined : await open(job.disk.path, 'r');
   const reader: DiskReader = job.reader ?? fh!;
@@ -80,14 +89,14 @@ export async function backupDisk(job: BackupJob): Promise<BackupOutcome> {
         return index.add(p.offset, p.length, KIND.zero);
       }
       const digest = blake3(p.data);
-      const key = keyOf(digest);
       stats.dataBytes += p.data.length;
       stats.chunks++;
-      if (!known.has(key) && !fresh.has(key)) {
-        fresh.add(key);
+      const h = known.table.first(digest);
+      if (h < 0) {
+        known.table.insert(digest, 0, PENDING);
         stats.newChunks++;
         await frames.add(p.data, digest);
-      }
+      } else if (known.table.value(h) !== PENDING) reliedOn[known.packOf(known.table.value(h))] = 1;
       await index.add(p.offset, p.data.length, KIND.data, digest);
     };
     let pos = 0;
@@ -107,6 +116,8 @@ export async function backupDisk(job: BackupJob): Promise<BackupOutcome> {
     }
     await frames.finish();
     await packs.finish();
+    await confirmPacks(job.store, [...known.packs.filter((_, i) => reliedOn[i] === 1), ...ownPacks]);
+    await job.beforeCommit?.();
     stats.newStoredBytes = packs.storedBytes;
     stats.seconds = (Date.now() - started) / 1000;
     const header: Omit<GenerationHeader, 'digest'> = {
@@ -176,6 +187,20 @@ async function chunkRange(fh: DiskReader, start: number, length: number, onPiece
   chunker.finish(carry);
   for (const p of pieces.splice(0)) await onPiece(p);
   return at - start;
+}
+
+/**
+ * Just before a generation is committed: every pack it relies on must still be there. Only
+ * the store lock keeps gc away during a backup, and a lock can look stale to a gc whose clock
+ * is ahead or whose NFS client caches the lock directory; a generation that references a
+ * deleted pack would be unrestorable, so the backup fails instead (nothing committed).
+ */
+async function confirmPacks(store: StorePaths, relied: string[]): Promise<void> {
+  const { complete } = await listPacks(store);
+  const gone = relied.filter((id) => !complete.has(id));
+  if (gone.length) {
+    throw new TbxError(`the chunk store changed during this backup: ${gone.length} pack(s) it relies on were deleted (${gone.slice(0, 3).join(', ')}${gone.length > 3 ? ', ...' : ''}), probably by a tbx image gc that did not see this backup's lock; nothing was committed, the previous generations are intact; run the backup again`);
+  }
 }
 
 /** The highest generation number in a device directory (0 when none). */

@@ -4,7 +4,7 @@ import { ImageIntegrityError, type DiskResult, type DiskTarget, type ImageStore,
 import { TbxError } from '../../lib/errors.js';
 import { backupDisk } from './backup.js';
 import { listGenerations, pruneGenerations, type GenerationInfo } from './generations.js';
-import { readGeneration } from './index-file.js';
+import { GenerationFile } from './generation-file.js';
 import { storeFor } from './layout.js';
 import { lockStore } from './locks.js';
 import { restoreGeneration } from './restore.js';
@@ -85,9 +85,15 @@ export class ChunkStore implements ImageStore {
   async restore(image: ImageSummary, disk: DiskTarget, dir: string, context: ImagingContext): Promise<DiskResult> {
     const started = Date.now();
     const store = storeFor(dir);
-    const generation = await readGeneration(join(dir, image.ref));
-    if (generation.header.device !== image.device) throw new ImageIntegrityError(`${image.ref} is an image of ${generation.header.device}, not ${image.device}`);
-    const lock = await lockStore(store, 'shared', { waitMs: this.options.lockWaitMs ?? 10 * 60 * 1000 });
+    const generation = await GenerationFile.open(join(dir, image.ref));
+    if (generation.header.device !== image.device) {
+      await generation.close();
+      throw new ImageIntegrityError(`${image.ref} is an image of ${generation.header.device}, not ${image.device}`);
+    }
+    const lock = await lockStore(store, 'shared', { waitMs: this.options.lockWaitMs ?? 10 * 60 * 1000 }).catch(async (err: unknown) => {
+      await generation.close();
+      throw err;
+    });
     const pool = new WorkerPool(this.options.workers);
     try {
       const r = await restoreGeneration({ generation, disk, store, pool, log: context.log, ...(context.progress ? { progress: context.progress } : {}) });
@@ -105,6 +111,7 @@ export class ChunkStore implements ImageStore {
     } finally {
       await pool.close();
       await lock.release();
+      await generation.close();
     }
   }
 }

@@ -1,3 +1,4 @@
+import { ImageIntegrityError } from '../store.js';
 import type { FrameChunk, PackWriter } from './pack-file.js';
 import type { WorkerPool } from './worker-pool.js';
 import { MAX_CHUNK } from './chunker.js';
@@ -44,12 +45,13 @@ export class FrameBuilder {
     const raw = new Uint8Array(this.buf.buffer, 0, this.used);
     const chunks = this.chunks;
     const rawLength = this.used;
-    const compressed = this.pool.run({ type: 'compress', raw, level: this.level }, this.pool.size ? [this.buf.buffer as ArrayBuffer] : []);
+    const compressed = this.pool.run({ type: 'compress', raw, level: this.level, checks: encodeChecks(chunks) }, this.pool.size ? [this.buf.buffer as ArrayBuffer] : []);
     // Frames are appended in the order they were sealed, whichever worker finishes first.
     const landed = (this.tail = this.tail.then(async () => {
       const r = await compressed;
       if (r.type !== 'compress') throw new Error('unexpected worker result');
-      await this.packs.add(r.compressed, rawLength, chunks);
+      if (r.bad !== -1) throw new ImageIntegrityError(`a new frame did not decompress to its chunks (chunk ${chunks[r.bad]?.digest.toString('hex') ?? '?'} differs); it was not stored (memory or CPU fault?)`);
+      await this.packs.add(r.compressed, rawLength, chunks, Buffer.from(r.digest));
     }));
     landed.catch(() => undefined); // awaited later; this only keeps an early failure from being 'unhandled'
     this.inFlight.push(landed);
@@ -62,4 +64,15 @@ export class FrameBuilder {
   private static alloc(): Buffer {
     return Buffer.allocUnsafeSlow(FRAME_TARGET + MAX_CHUNK);
   }
+}
+
+/** The chunks of a frame as a compress or decompress job checks them (see worker-jobs.ts `badChunk`). */
+export function encodeChecks(chunks: FrameChunk[]): Buffer {
+  const checks = Buffer.alloc(chunks.length * 40);
+  chunks.forEach((c, i) => {
+    checks.writeUInt32LE(c.inner, i * 40);
+    checks.writeUInt32LE(c.length, i * 40 + 4);
+    c.digest.copy(checks, i * 40 + 8);
+  });
+  return checks;
 }

@@ -3,9 +3,16 @@ import { join } from 'node:path';
 import type { Logger } from '../../lib/logger.js';
 import { FrameBuilder } from './frame-builder.js';
 import { IMAGES_DIR, packPaths, storeAt, type StorePaths } from './layout.js';
-import { lockStore } from './locks.js';
-import { closePacks, keyOf, listPacks, PackWriter, readFrame, readPackIndex, type PackHandles } from './pack-file.js';
-import { boxDirs, readAllGenerations } from './references.js';
+import { lockStore, type StoreLock } from './locks.js';
+import { LockBusyError } from '../../lib/errors.js';
+import { ChunkIndex } from './chunk-index.js';
+import { withGeneration } from './generation-file.js';
+import { ENTRY, KIND } from './index-file.js';
+import { closePacks, listPacks, PackWriter, readFrame, readPackIndex, type PackHandles } from './pack-file.js';
+import { boxDirs, listGenerationFiles } from './references.js';
+
+/** The digest table flag that marks a live chunk. */
+const LIVE = 0;
 import type { WorkerPool } from './worker-pool.js';
 import { ImageIntegrityError } from '../store.js';
 
@@ -33,6 +40,8 @@ export interface GcOptions {
   repackBelow?: number;
   dryRun?: boolean;
   now?: () => number;
+  /** Called between mark and sweep (tests start a backup there). */
+  afterMark?: () => Promise<void>;
 }
 
 /**
@@ -42,7 +51,9 @@ export interface GcOptions {
  * checked against their digests, into new packs that are durable and indexed before the old
  * pack goes). Safe against backups running at the same time: gc holds the store's exclusive
  * lock (backups and restores hold shared ones), and never deletes a file younger than the
- * grace period.
+ * grace period. A lock can look stale to a backup whose clock differs or whose NFS client
+ * caches the lock directory, so after marking gc checks again, and deletes nothing if another
+ * lock or a generation it did not mark has appeared meanwhile (a backup re-checks its packs too).
  */
 export async function collectGarbage(o: GcOptions): Promise<GcReport> {
   const store = storeAt(join(o.backupRoot, '.tbx-chunks'));
@@ -55,11 +66,29 @@ export async function collectGarbage(o: GcOptions): Promise<GcReport> {
   };
   const report: GcReport = { generations: 0, referencedChunks: 0, packs: 0, deletedPacks: 0, repackedPacks: 0, deletedOrphans: 0, freedBytes: 0, dryRun: o.dryRun === true };
   try {
-    const gens = await readAllGenerations(o.backupRoot);
-    const live = new Set<string>();
-    for (const g of gens) for (const k of g.chunks.keys()) live.add(k);
-    report.generations = gens.length;
-    report.referencedChunks = live.size;
+    // Mark: every copy of every chunk any generation references.
+    const index = await ChunkIndex.load(store);
+    const paths = await listGenerationFiles(o.backupRoot);
+    for (const path of paths) {
+      await withGeneration(path, async (gen) => {
+        for await (const { entries } of gen.windows()) {
+          for (let e = 0; e < entries.length; e += ENTRY) {
+            if (entries.readUInt32LE(e + 12) !== KIND.data) continue;
+            const h = index.table.first(entries, e + 16);
+            if (h < 0 || index.table.flag(h, LIVE)) continue;
+            index.table.flagAll(entries, e + 16, LIVE);
+            report.referencedChunks++;
+          }
+        }
+      });
+    }
+    report.generations = paths.length;
+    const live = (digest: Buffer) => {
+      const h = index.table.first(digest);
+      return h >= 0 && index.table.flag(h, LIVE);
+    };
+    await o.afterMark?.();
+    await confirmNothingNew(lock, o.backupRoot, new Set(paths));
     const { indexed, unindexed } = await listPacks(store);
     report.packs = indexed.length;
     for (const id of indexed) {
@@ -67,7 +96,7 @@ export async function collectGarbage(o: GcOptions): Promise<GcReport> {
       const frames = await readPackIndex(store, id);
       let total = 0;
       let alive = 0;
-      for (const f of frames) for (const c of f.chunks) (total += c.length), live.has(keyOf(c.digest)) && (alive += c.length);
+      for (const f of frames) for (const c of f.chunks) (total += c.length), live(c.digest) && (alive += c.length);
       if (alive === total || !(await old(p.pack))) continue;
       const size = (await lstat(p.pack)).size;
       if (alive === 0) {
@@ -95,6 +124,18 @@ export async function collectGarbage(o: GcOptions): Promise<GcReport> {
   }
 }
 
+/**
+ * Between mark and sweep: no other store lock may have appeared, and no generation gc did not
+ * mark (a backup that did not see gc's lock may have committed one that uses a pack gc is about
+ * to delete). Throws LockBusyError with nothing deleted.
+ */
+async function confirmNothingNew(lock: StoreLock, backupRoot: string, marked: Set<string>): Promise<void> {
+  const conflicts = await lock.conflicts();
+  if (conflicts.length) throw new LockBusyError(`a backup or restore took the chunk store while gc was marking (${conflicts.join(', ')}); nothing was deleted, run gc again later`);
+  const added = (await listGenerationFiles(backupRoot)).filter((p) => !marked.has(p));
+  if (added.length) throw new LockBusyError(`a generation was written while gc was marking (${added[0]}): a backup that did not see gc's lock? nothing was deleted, run gc again later`);
+}
+
 async function deletePack(store: StorePaths, id: string): Promise<void> {
   const p = packPaths(store, id);
   await unlink(p.index);
@@ -102,7 +143,7 @@ async function deletePack(store: StorePaths, id: string): Promise<void> {
 }
 
 /** Copy the live chunks of pack `id` into new packs, then delete it. */
-async function repack(store: StorePaths, id: string, live: Set<string>, pool: WorkerPool): Promise<void> {
+async function repack(store: StorePaths, id: string, live: (digest: Buffer) => boolean, pool: WorkerPool): Promise<void> {
   const { zstdDecompressor, blake3 } = await import('./native.js');
   const decompress = zstdDecompressor();
   const writer = new PackWriter(store, () => undefined);
@@ -110,7 +151,7 @@ async function repack(store: StorePaths, id: string, live: Set<string>, pool: Wo
   const handles: PackHandles = new Map();
   try {
     for (const f of await readPackIndex(store, id)) {
-      const keep = f.chunks.filter((c) => live.has(keyOf(c.digest)));
+      const keep = f.chunks.filter((c) => live(c.digest));
       if (keep.length === 0) continue;
       const raw = decompress(await readFrame(store, f, handles));
       for (const c of keep) {

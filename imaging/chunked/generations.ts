@@ -2,7 +2,8 @@ import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { syncDir } from '../../lib/atomic-write.js';
 import { IMAGES_DIR, INDEX_SUFFIX, deviceDir, generationRef } from './layout.js';
-import { readGeneration, type GenerationHeader } from './index-file.js';
+import { withGeneration } from './generation-file.js';
+import type { GenerationHeader } from './index-file.js';
 
 /** One generation as found on the share. */
 export interface GenerationInfo {
@@ -24,10 +25,10 @@ export async function listGenerations(boxDir: string): Promise<GenerationInfo[]>
       const m = /^(\d{8})\.tbxi$/.exec(name);
       if (!m) continue;
       const path = join(dir, name);
-      const gen = await readGeneration(path).catch(() => undefined);
       // A damaged index is not an image; `tbx image verify` reports it.
-      if (!gen) continue;
-      out.push({ device, generation: Number(m[1]), ref: generationRef(device, Number(m[1])), path, header: gen.header });
+      const header = await withGeneration(path, async (g) => g.header).catch(() => undefined);
+      if (!header) continue;
+      out.push({ device, generation: Number(m[1]), ref: generationRef(device, Number(m[1])), path, header });
     }
   }
   return out;

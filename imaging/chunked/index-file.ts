@@ -16,6 +16,13 @@ import { blake3, blake3Hasher } from './native.js';
 const MAGIC = Buffer.from('TBXI0001');
 /** Bytes per index entry. */
 export const ENTRY = 48;
+/**
+ * The longest extent one entry holds: its length is a u32, so a longer zero or free run is
+ * stored as several entries of at most this (the largest whole number of 4 KiB blocks below
+ * 2^32). Every extent a u32 can hold is at most this long, so splitting changes no digest of
+ * an index written before the split existed.
+ */
+export const MAX_EXTENT = 0x1_0000_0000 - 4096;
 
 /** Extent kinds: stored data, all-zero run, free space of a file system (restored as zeros). */
 export const KIND = { data: 0, zero: 1, unused: 2 } as const;
@@ -43,13 +50,6 @@ export interface GenerationHeader {
   stats: { dataBytes: number; zeroBytes: number; unusedBytes: number; chunks: number; newChunks: number; newStoredBytes: number; seconds: number };
   /** For imported seed images: where it came from. */
   importedFrom?: string;
-}
-
-/** A parsed generation: header plus the raw entry table. */
-export interface Generation {
-  header: GenerationHeader;
-  entries: Buffer;
-  count: number;
 }
 
 /** One decoded entry. */
@@ -115,19 +115,28 @@ export class IndexWriter {
     return this.lastEnd;
   }
 
-  /** Append one extent. */
+  /**
+   * Append one extent. A zero or free extent of any length is fine (it is stored as entries
+   * of at most {@link MAX_EXTENT}); a data extent must fit one entry.
+   */
   async add(offset: number, length: number, kind: Kind, digest?: Uint8Array): Promise<void> {
     if (offset !== this.lastEnd) throw new Error(`index extents must be contiguous: ${offset} after ${this.lastEnd}`);
+    if (kind === KIND.data && length > MAX_EXTENT) throw new RangeError(`a data extent of ${length} bytes does not fit an index entry`);
     this.lastEnd = offset + length;
     if (kind === KIND.data) {
       this.flushZeroDigest();
       this.digestEntry(offset, length, KIND.data, digest!);
     } else if (this.pendingZero) this.pendingZero.length += length;
     else this.pendingZero = { offset, length };
-    encodeEntry(this.buf, this.used, offset, length, kind, digest);
-    this.used += ENTRY;
-    this.count++;
-    if (this.used === this.buf.length) await this.flush();
+    let at = offset;
+    do {
+      const n = Math.min(offset + length - at, MAX_EXTENT);
+      encodeEntry(this.buf, this.used, at, n, kind, digest);
+      this.used += ENTRY;
+      this.count++;
+      if (this.used === this.buf.length) await this.flush();
+      at += n;
+    } while (at < offset + length);
   }
 
   /** Write the header and checksum, fsync, and link the file into place. Returns the disk digest. */
@@ -168,9 +177,11 @@ export class IndexWriter {
     this.digest.update(e);
   }
 
+  /** A merged zero run is digested in MAX_EXTENT pieces: the same however its extents were cut. */
   private flushZeroDigest(): void {
     if (!this.pendingZero) return;
-    this.digestEntry(this.pendingZero.offset, this.pendingZero.length, KIND.zero);
+    const { offset, length } = this.pendingZero;
+    for (let at = offset; at < offset + length; at += MAX_EXTENT) this.digestEntry(at, Math.min(MAX_EXTENT, offset + length - at), KIND.zero);
     this.pendingZero = null;
   }
 
@@ -182,24 +193,4 @@ export class IndexWriter {
     this.written += chunk.length;
     this.used = 0;
   }
-}
-
-/** Read and check a generation index; a damaged or truncated file is an {@link ImageIntegrityError}. */
-export async function readGeneration(path: string): Promise<Generation> {
-  const file = await readFile(path);
-  const bad = (why: string) => new ImageIntegrityError(`generation index ${path} is damaged: ${why}`);
-  if (file.length < MAGIC.length + 40 || !file.subarray(0, 8).equals(MAGIC)) throw bad('not a tbx generation index');
-  const body = file.subarray(0, file.length - 32);
-  if (!blake3(body).equals(file.subarray(file.length - 32))) throw bad('checksum mismatch');
-  const headerLen = body.readUInt32LE(body.length - 8);
-  const count = body.readUInt32LE(body.length - 4);
-  if (MAGIC.length + count * ENTRY + headerLen + 8 !== body.length) throw bad('inconsistent lengths');
-  const entries = body.subarray(MAGIC.length, MAGIC.length + count * ENTRY);
-  const header = JSON.parse(body.subarray(MAGIC.length + count * ENTRY, body.length - 8).toString('utf8')) as GenerationHeader;
-  return { header, entries, count };
-}
-
-/** Read only the header of a generation (checks the checksum too). */
-export async function readGenerationHeader(path: string): Promise<GenerationHeader> {
-  return (await readGeneration(path)).header;
 }

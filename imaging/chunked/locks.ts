@@ -12,6 +12,8 @@ const REFRESH_MS = 60 * 1000;
 /** A held store lock. */
 export interface StoreLock {
   release(): Promise<void>;
+  /** The live locks of others that conflict with this one now (gc re-checks before it deletes). */
+  conflicts(): Promise<string[]>;
 }
 
 /**
@@ -28,9 +30,12 @@ export async function lockStore(store: StorePaths, kind: 'shared' | 'exclusive',
     const name = `${kind}-${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}.lock`;
     const path = join(store.locks, name);
     await writeFile(path, `${JSON.stringify({ kind, host: hostname(), pid: process.pid, since: new Date().toISOString() })}\n`, { flag: 'wx' });
-    const others = await liveLocks(store, name);
-    const conflict = kind === 'exclusive' ? others : others.filter((o) => o.startsWith('exclusive-'));
-    if (conflict.length === 0) return held(path);
+    const conflicts = async () => {
+      const others = await liveLocks(store, name);
+      return kind === 'exclusive' ? others : others.filter((o) => o.startsWith('exclusive-'));
+    };
+    const conflict = await conflicts();
+    if (conflict.length === 0) return held(path, conflicts);
     await unlink(path).catch(() => undefined);
     if (kind === 'exclusive' || Date.now() >= deadline) {
       throw new LockBusyError(`the chunk store ${store.root} is locked by ${conflict.join(', ')}; ${kind === 'exclusive' ? 'a backup or restore is running, try again later' : 'gc is running'}`);
@@ -50,7 +55,7 @@ async function liveLocks(store: StorePaths, own: string): Promise<string[]> {
   return out;
 }
 
-function held(path: string): StoreLock {
+function held(path: string, conflicts: () => Promise<string[]>): StoreLock {
   const timer = setInterval(() => {
     const now = new Date();
     utimes(path, now, now).catch(() => undefined);
@@ -61,5 +66,6 @@ function held(path: string): StoreLock {
       clearInterval(timer);
       await unlink(path).catch(() => undefined);
     },
+    conflicts,
   };
 }

@@ -14,9 +14,19 @@ import { blake3 } from './native.js';
  * in it. A pack counts only once its `.pidx` exists, which is written after the pack is
  * fsynced and renamed; a crash leaves at most an unindexed pack that gc removes.
  */
-const MAGIC = Buffer.from('TBXP0001');
+/** The first bytes of a pack index. */
+export const PACK_INDEX_MAGIC = Buffer.from('TBXP0001');
+const MAGIC = PACK_INDEX_MAGIC;
 /** A pack is sealed once it reaches this many bytes. */
 export const PACK_TARGET = 32 * 1024 * 1024;
+/**
+ * What a pack starts with since frames are checked before they are stored: a zstd skippable
+ * frame (magic 0x184D2A5E, 16 bytes of payload), which zstd and older tbx versions skip. A
+ * pack whose first frame follows it holds only frames that were decompressed and matched
+ * against every chunk's digest before they were written, so their checksums vouch for their
+ * chunks. Packs of older versions start with a frame at offset 0.
+ */
+export const PACK_HEAD = Buffer.concat([Buffer.from([0x5e, 0x2a, 0x4d, 0x18, 16, 0, 0, 0]), Buffer.from('tbx-pack/checked')]);
 
 /** One chunk inside a frame. */
 export interface FrameChunk {
@@ -33,19 +43,11 @@ export interface Frame {
   rawLength: number;
   digest: Buffer;
   chunks: FrameChunk[];
+  /** Its chunks were checked against their digests before it was stored (see {@link PACK_HEAD}). */
+  checked: boolean;
 }
 
-/** Where a chunk lives. */
-export interface ChunkLocation {
-  frame: Frame;
-  inner: number;
-  length: number;
-}
-
-/** Every chunk in the store, by digest (as a latin1 string). */
-export type ChunkMap = Map<string, ChunkLocation>;
-
-/** The key of a digest in a {@link ChunkMap}. */
+/** A digest as a string key (latin1: one character per byte), for small per-frame maps. */
 export function keyOf(digest: Uint8Array): string {
   return Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString('latin1');
 }
@@ -85,17 +87,22 @@ export function decodePackIndex(pack: string, buf: Buffer): Frame[] {
   let o = MAGIC.length + 4;
   for (let i = buf.readUInt32LE(MAGIC.length); i > 0; i--) {
     const n = buf.readUInt32LE(o + 44);
-    const frame: Frame = { pack, offset: buf.readUInt32LE(o), storedLength: buf.readUInt32LE(o + 4), rawLength: buf.readUInt32LE(o + 8), digest: Buffer.from(buf.subarray(o + 12, o + 44)), chunks: [] };
+    const frame: Frame = { pack, offset: buf.readUInt32LE(o), storedLength: buf.readUInt32LE(o + 4), rawLength: buf.readUInt32LE(o + 8), digest: Buffer.from(buf.subarray(o + 12, o + 44)), chunks: [], checked: false };
     o += 48;
     for (let j = 0; j < n; j++, o += 40) frame.chunks.push({ digest: Buffer.from(buf.subarray(o, o + 32)), inner: buf.readUInt32LE(o + 32), length: buf.readUInt32LE(o + 36) });
     frames.push(frame);
   }
   if (o !== buf.length - 32) throw bad('inconsistent lengths');
+  const checked = frames[0]?.offset === PACK_HEAD.length;
+  for (const f of frames) f.checked = checked;
   return frames;
 }
 
-/** The ids of every indexed pack in the store, plus packs that have no index (yet). */
-export async function listPacks(store: StorePaths): Promise<{ indexed: string[]; unindexed: string[] }> {
+/**
+ * The ids of every indexed pack in the store, plus packs that have no index (yet), and
+ * `complete`: the indexed packs whose data file is there too.
+ */
+export async function listPacks(store: StorePaths): Promise<{ indexed: string[]; unindexed: string[]; complete: Set<string> }> {
   const indexed: string[] = [];
   const packs: string[] = [];
   for (const sub of await readdir(store.packs).catch(() => [] as string[])) {
@@ -105,26 +112,13 @@ export async function listPacks(store: StorePaths): Promise<{ indexed: string[];
     }
   }
   const has = new Set(indexed);
-  return { indexed: indexed.sort(), unindexed: packs.filter((p) => !has.has(p)).sort() };
+  const data = new Set(packs);
+  return { indexed: indexed.sort(), unindexed: packs.filter((p) => !has.has(p)).sort(), complete: new Set(indexed.filter((p) => data.has(p))) };
 }
 
 /** Read one pack's index. */
 export async function readPackIndex(store: StorePaths, id: string): Promise<Frame[]> {
   return decodePackIndex(id, await readFile(packPaths(store, id).index));
-}
-
-/** Load every indexed pack's chunks into a map (the first location of a chunk wins). */
-export async function loadChunkMap(store: StorePaths): Promise<ChunkMap> {
-  const map: ChunkMap = new Map();
-  for (const id of (await listPacks(store)).indexed) {
-    for (const frame of await readPackIndex(store, id)) {
-      for (const c of frame.chunks) {
-        const k = keyOf(c.digest);
-        if (!map.has(k)) map.set(k, { frame, inner: c.inner, length: c.length });
-      }
-    }
-  }
-  return map;
 }
 
 /**
@@ -146,10 +140,10 @@ export class PackWriter {
     private readonly onSealed: (frames: Frame[]) => void,
   ) {}
 
-  /** Append one compressed frame holding `chunks`. */
-  async add(compressed: Uint8Array, rawLength: number, chunks: FrameChunk[]): Promise<void> {
+  /** Append one compressed frame holding `chunks`, whose BLAKE3 is `digest` (checked against them by the caller). */
+  async add(compressed: Uint8Array, rawLength: number, chunks: FrameChunk[], digest: Buffer): Promise<void> {
     if (!this.fh) await this.start();
-    const frame: Frame = { pack: this.id, offset: this.size, storedLength: compressed.length, rawLength, digest: blake3(compressed), chunks };
+    const frame: Frame = { pack: this.id, offset: this.size, storedLength: compressed.length, rawLength, digest, chunks, checked: true };
     await this.fh!.write(compressed, 0, compressed.length, this.size);
     this.size += compressed.length;
     this.storedBytes += compressed.length;
@@ -198,7 +192,9 @@ export class PackWriter {
     await mkdir(p.dir, { recursive: true });
     this.tmp = join(p.dir, `.${this.id}.pack.tmp-${process.pid}`);
     this.fh = await open(this.tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
-    this.size = 0;
+    await this.fh.write(PACK_HEAD, 0, PACK_HEAD.length, 0);
+    this.size = PACK_HEAD.length;
+    this.storedBytes += PACK_HEAD.length;
   }
 }
 
@@ -206,7 +202,7 @@ export class PackWriter {
 export type PackHandles = Map<string, Promise<FileHandle>>;
 
 /** Read frame `f`'s compressed bytes and check them against its digest. */
-export async function readFrame(store: StorePaths, f: Frame, handles: PackHandles): Promise<Buffer> {
+export async function readFrame(store: StorePaths, f: Omit<Frame, 'chunks'>, handles: PackHandles): Promise<Buffer> {
   let fh = handles.get(f.pack);
   if (!fh) {
     fh = open(packPaths(store, f.pack).pack, 'r');

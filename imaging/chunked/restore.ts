@@ -1,28 +1,29 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Logger } from '../../lib/logger.js';
 import { ImageIntegrityError, type DiskTarget } from '../store.js';
-import { TbxError } from '../../lib/errors.js';
-import { ENTRY, entryAt, KIND, type Entry, type Generation } from './index-file.js';
+import { describeError, TbxError } from '../../lib/errors.js';
+import { ChunkIndex } from './chunk-index.js';
+import { chooseFrames, inPool, type Choice } from './frame-choice.js';
+import type { GenerationFile } from './generation-file.js';
+import { ENTRY, KIND } from './index-file.js';
 import { packPaths, type StorePaths } from './layout.js';
-import { keyOf, loadChunkMap, type ChunkLocation, type Frame } from './pack-file.js';
-import { blake3 } from './native.js';
+import { keyOf, type FrameChunk } from './pack-file.js';
+import { countData, sampleSimilarity, scanDisk, writesData, type Diff } from './restore-scan.js';
 import type { WorkerPool } from './worker-pool.js';
 import { zeroRange } from './zero-range.js';
 import { dropCache } from '../drop-cache.js';
 
-/** Disk bytes compared per scan job. */
-const SCAN_SIZE = 8 * 1024 * 1024;
 const ZEROS = Buffer.alloc(1024 * 1024);
 /** Share of sampled chunks that must already be on the disk for a differential restore. */
 const SIMILAR = 0.1;
-/** Chunks sampled to decide. */
-const SAMPLES = 64;
 /** Zero runs at least this long use the kernel's zero-range operation. */
 const ZERO_RANGE_MIN = 4 * 1024 * 1024;
+/** Entries whose chunks are grouped by frame and written at a time (about 1 GiB of 64 KiB chunks). */
+const WRITE_WINDOW = 16384;
 
 /** What one restore needs. */
 export interface RestoreJob {
-  generation: Generation;
+  generation: GenerationFile;
   disk: DiskTarget;
   store: StorePaths;
   pool: WorkerPool;
@@ -51,25 +52,30 @@ export interface RestoreOutcome {
  * 2. the disk is read and compared with the index (BLAKE3 per data extent, zero check per
  *    4 KiB block of zero and free extents), giving the chunks and blocks that differ; unless a
  *    sample of its chunks shows it does not resemble the image, then everything is written;
- * 3. every frame holding a chunk to write is read and checked against its checksum: a damaged
- *    image fails here, before the first byte is written;
+ * 3. a copy of every chunk to write is chosen and its frame read and checked (frame-choice.ts):
+ *    an image without an intact copy of every chunk fails here, before the first byte is written;
  * 4. frames are decompressed in worker threads, every chunk is checked against its digest
  *    again, and only differing chunks and non-zero blocks are written; then fsync;
  * 5. read back: the device's buffer cache is dropped and the whole disk is compared with the
  *    index again (the step 2 scan); any difference is an ImageIntegrityError, so a disk that
  *    does not hold the image is never reported restored.
  * Worker threads read the disk and the packs and write the disk themselves: 8 MiB buffers
- * never cross threads, which keeps the main thread's garbage collector out of the way.
+ * never cross threads, which keeps the main thread's garbage collector out of the way. The
+ * index is read in windows; what is held for the whole disk is the store's chunk index
+ * (chunk-index.ts), 1 bit per entry and 16 bytes per differing zero run.
  * Afterwards every extent of the disk matches the index, so the disk's digest is the index's.
  */
 export async function restoreGeneration(job: RestoreJob): Promise<RestoreOutcome> {
-  const { header, entries, count } = job.generation;
+  const gen = job.generation;
+  const { header } = gen;
   if (job.disk.size < header.disk.size) throw new TbxError(`${job.disk.device} has ${job.disk.size} bytes, fewer than the ${header.disk.size} of the image`);
-  const map = await loadChunkMap(job.store);
-  for (let i = 0; i < count; i++) {
-    const e = entryAt(entries, i);
-    if (e.kind === KIND.data && !map.has(keyOf(e.digest))) {
-      throw new ImageIntegrityError(`chunk ${e.digest.toString('hex')} (disk offset ${e.offset}) is missing from the chunk store; refusing to restore, 0 bytes written`);
+  const index = await ChunkIndex.load(job.store);
+  for await (const { entries } of gen.windows()) {
+    for (let o = 0; o < entries.length; o += ENTRY) {
+      if (entries.readUInt32LE(o + 12) === KIND.data && index.table.first(entries, o + 16) < 0) {
+        const at = entries.readUInt32LE(o) + entries.readUInt32LE(o + 4) * 0x100000000;
+        throw new ImageIntegrityError(`chunk ${entries.subarray(o + 16, o + 48).toString('hex')} (disk offset ${at}) is missing from the chunk store; refusing to restore, 0 bytes written`);
+      }
     }
   }
   const fh = await open(job.disk.path, 'r+');
@@ -82,218 +88,122 @@ export async function restoreGeneration(job: RestoreJob): Promise<RestoreOutcome
   try {
     // A disk that does not resemble the image at all (a sample of its chunks) is written whole:
     // reading and hashing all of it first would only find that everything differs.
-    const similar = await sampleSimilarity(fh, job.generation);
-    const diff = similar >= SIMILAR ? await scanDisk(fh, job) : everything(job.generation);
+    const similar = await sampleSimilarity(fh, gen);
+    const diff: Diff = similar >= SIMILAR ? (await scanDisk(fh, gen, job.pool, { record: true, ...(job.progress ? { progress: job.progress } : {}) })).diff : { data: null, zeros: null, chunks: await countData(gen) };
     lap(similar >= SIMILAR ? 'scan' : 'sample');
-    const byFrame = new Map<Frame, Array<{ e: Entry; loc: ChunkLocation }>>();
-    for (const i of diff.dataIndexes) {
-      const e = entryAt(entries, i);
-      const loc = map.get(keyOf(e.digest))!;
-      (byFrame.get(loc.frame) ?? byFrame.set(loc.frame, []).get(loc.frame)!).push({ e, loc });
-    }
-    let verifiedBytes = 0;
-    try {
-      verifiedBytes = await verifyFrames(job, [...byFrame.keys()]);
-    } catch (err) {
-      throw new ImageIntegrityError(`refusing to restore ${header.device} generation ${header.generation}, 0 bytes written`, { cause: err });
-    }
+    const what = `${header.device} generation ${header.generation}`;
+    const choice = await chooseFrames(gen, diff, index, { pool: job.pool, log: job.log, what });
     lap('verify');
-    job.log.debug({ similar, chunks: diff.dataIndexes.length, frames: byFrame.size, zeroRanges: diff.zeroRanges.length / 2, verifiedBytes }, 'restore plan');
-    const [data, zeros] = await Promise.all([writeFrames(fh, byFrame, job), writeZeros(fh, job.disk.path, diff.zeroRanges)]);
-    lap('write');
-    await fh.sync();
-    lap('sync');
+    job.log.debug({ similar, chunks: diff.chunks, frames: choice.frames, zeroRanges: diff.zeros?.length ?? 'all', verifiedBytes: choice.verifiedBytes }, 'restore plan');
+    const written = { bytes: 0 };
+    try {
+      await Promise.all([writeFrames(fh, gen, diff, index, choice, job, written), writeZeros(fh, job.disk.path, zeroRuns(gen, diff), written)]);
+      lap('write');
+      await fh.sync();
+      lap('sync');
+    } catch (err) {
+      throw new ImageIntegrityError(`restoring ${what} failed after ${written.bytes} bytes written: ${describeError(err)}`, { cause: err });
+    }
     await dropCache(job.disk.path);
-    const { progress: _progress, ...quiet } = job;
-    const after = await scanDisk(fh, quiet);
+    const after = await scanDisk(fh, gen, job.pool, { record: false });
     lap('read-back');
-    if (after.dataIndexes.length || after.zeroRanges.length) {
-      throw new ImageIntegrityError(`${job.disk.device} does not read back as generation ${header.generation} after writing: ${after.dataIndexes.length} chunks and ${after.zeroRanges.length / 2} zero runs differ (a failing disk?)`);
+    if (after.diff.chunks || after.zeroRuns) {
+      throw new ImageIntegrityError(`${job.disk.device} does not read back as generation ${header.generation} after writing ${written.bytes} bytes: ${after.diff.chunks} chunks and ${after.zeroRuns} zero runs differ (a failing disk?)`);
     }
     // Every extent matches the index: the disk's digest, computed over those extents, is the index's.
-    return { bytesWritten: data + zeros, chunksWritten: diff.dataIndexes.length, verifiedBytes, digest: header.digest, readBack: header.digest, phases };
+    return { bytesWritten: written.bytes, chunksWritten: diff.chunks, verifiedBytes: choice.verifiedBytes, digest: header.digest, readBack: header.digest, phases };
   } finally {
     await fh.close();
   }
 }
 
-/** The share of up to SAMPLES data chunks, spread over the disk, that the disk already holds. */
-async function sampleSimilarity(fh: FileHandle, gen: Generation): Promise<number> {
-  const data: number[] = [];
-  for (let i = 0; i < gen.count; i++) if (gen.entries.readUInt32LE(i * ENTRY + 12) === KIND.data) data.push(i);
-  if (data.length === 0) return 1;
-  const picks = [...new Set(Array.from({ length: Math.min(SAMPLES, data.length) }, (_, k) => data[Math.floor((k * data.length) / Math.min(SAMPLES, data.length))]!))];
-  let same = 0;
-  for (const i of picks) {
-    const e = entryAt(gen.entries, i);
-    const buf = Buffer.allocUnsafe(e.length);
-    const { bytesRead } = await fh.read(buf, 0, e.length, e.offset);
-    if (bytesRead === e.length && blake3(buf).equals(e.digest)) same++;
-  }
-  return same / picks.length;
-}
-
-/** Without a scan: every data extent and every zero or free run is to be written. */
-function everything(gen: Generation): { dataIndexes: number[]; zeroRanges: number[] } {
-  const dataIndexes: number[] = [];
-  const zeroRanges: number[] = [];
-  for (let i = 0; i < gen.count; i++) {
-    const e = entryAt(gen.entries, i);
-    if (e.kind === KIND.data) dataIndexes.push(i);
-    else zeroRanges.push(e.offset, e.length);
-  }
-  return { dataIndexes, zeroRanges: coalesce(zeroRanges) };
-}
-
-/** Step 2: compare the disk with the index: worker threads read and compare 8 MiB at a time. */
-async function scanDisk(fh: FileHandle, job: RestoreJob): Promise<{ dataIndexes: number[]; zeroRanges: number[] }> {
-  const { entries, count, header } = job.generation;
-  const dataIndexes: number[] = [];
-  const zeroRanges: number[] = [];
-  const inFlight: Array<Promise<void>> = [];
-  let done = 0;
-  for (const batch of scanBatches(entries, count)) {
-    const { start, end, table, base } = batch;
-    const task = job.pool.run({ type: 'scan', fd: fh.fd, start, end, entries: table }, job.pool.size ? [table.buffer as ArrayBuffer] : []).then((r) => {
-      if (r.type !== 'scan') throw new Error('unexpected worker result');
-      for (const i of r.dataIndexes) dataIndexes.push(base + i);
-      zeroRanges.push(...r.zeroRanges);
-      job.progress?.((done += end - start), header.disk.size);
+/**
+ * Step 4, a window of entries at a time: the chunks to write are grouped by the frame chosen
+ * for them, and each frame goes to a worker thread that reads it, checks it, decompresses it,
+ * checks every chunk to write against its digest and writes them to the disk itself (the data
+ * never crosses threads). Adds the bytes written to `written` as they land.
+ */
+async function writeFrames(fh: FileHandle, gen: GenerationFile, diff: Diff, index: ChunkIndex, choice: Choice, job: RestoreJob, written: { bytes: number }): Promise<void> {
+  for await (const { first, entries } of gen.windows(WRITE_WINDOW)) {
+    const byFrame = new Map<number, number[]>();
+    for (let j = 0, o = 0; o < entries.length; j++, o += ENTRY) {
+      if (entries.readUInt32LE(o + 12) !== KIND.data || !writesData(diff, first + j)) continue;
+      const f = choice.pick(entries, o + 16);
+      if (f < 0) throw new ImageIntegrityError(`chunk ${entries.subarray(o + 16, o + 48).toString('hex')} lost its verified copy during the restore`);
+      (byFrame.get(f) ?? byFrame.set(f, []).get(f)!).push(o);
+    }
+    await inPool([...byFrame], job.pool, async ([f, list]) => {
+      const fr = index.frame(f);
+      const inFrame = new Map<string, FrameChunk>();
+      for (const c of await index.chunksOf(f)) inFrame.set(keyOf(c.digest), c);
+      const writes = Buffer.alloc(list.length * 48);
+      list.forEach((o, i) => {
+        const digest = entries.subarray(o + 16, o + 48);
+        const c = inFrame.get(keyOf(digest));
+        if (!c) throw new ImageIntegrityError(`pack ${fr.pack}: its index no longer lists chunk ${digest.toString('hex')} in the frame at ${fr.offset}`);
+        writes.writeUInt32LE(c.inner, i * 48);
+        writes.writeUInt32LE(c.length, i * 48 + 4);
+        digest.copy(writes, i * 48 + 8);
+        writes.writeDoubleLE(entries.readUInt32LE(o) + entries.readUInt32LE(o + 4) * 0x100000000, i * 48 + 40);
+      });
+      const r = await job.pool.run({ type: 'restore-frame', pack: packPaths(job.store, fr.pack).pack, offset: fr.offset, length: fr.storedLength, digest: fr.digest, rawLength: fr.rawLength, fd: fh.fd, writes });
+      if (r.type !== 'restore-frame') throw new Error('unexpected worker result');
+      written.bytes += r.written;
+      if (r.error !== undefined) throw new TbxError(`writing to ${job.disk.device} failed: ${r.error}`);
+      if (r.bad !== -1) throw new ImageIntegrityError(`pack ${fr.pack}: the frame at ${fr.offset} ${r.bad === -2 ? 'no longer matches its checksum' : 'holds a chunk that does not match its digest'}; restore stopped`);
     });
-    task.catch(() => undefined);
-    inFlight.push(task);
-    if (inFlight.length >= Math.max(2, job.pool.size * 3)) await inFlight.shift();
   }
-  await Promise.all(inFlight);
-  dataIndexes.sort((a, b) => a - b);
-  return { dataIndexes, zeroRanges: coalesce(zeroRanges) };
+}
+
+/** The `[offset, length]` runs to zero: those the scan found, or every zero and free run of the index. */
+async function* zeroRuns(gen: GenerationFile, diff: Diff): AsyncGenerator<[number, number]> {
+  if (diff.zeros) {
+    yield* diff.zeros;
+    return;
+  }
+  let run: [number, number] | null = null;
+  for await (const { entries } of gen.windows()) {
+    for (let o = 0; o < entries.length; o += ENTRY) {
+      const offset = entries.readUInt32LE(o) + entries.readUInt32LE(o + 4) * 0x100000000;
+      const length = entries.readUInt32LE(o + 8);
+      if (entries.readUInt32LE(o + 12) === KIND.data) {
+        if (run) yield run;
+        run = null;
+      } else if (run && run[0] + run[1] === offset) run[1] += length;
+      else {
+        if (run) yield run;
+        run = [offset, length];
+      }
+    }
+  }
+  if (run) yield run;
 }
 
 /**
- * Runs of consecutive entries covering at most SCAN_SIZE bytes; a longer zero or free extent
- * is split into SCAN_SIZE pieces of its own, so no read buffer is ever larger.
+ * Zero the runs. Large ones go to the kernel's zero-range operation (util-linux
+ * `fallocate --zero-range`: unwritten extents on a file, WRITE ZEROES or plain zero writes on
+ * a block device), small ones and any the kernel refuses are written. Adds the bytes zeroed
+ * to `written` as they are.
  */
-function* scanBatches(entries: Buffer, count: number): Generator<{ start: number; end: number; table: Buffer; base: number }> {
-  for (let first = 0; first < count; ) {
-    const head = entryAt(entries, first);
-    if (head.length > SCAN_SIZE) {
-      for (let o = head.offset; o < head.offset + head.length; o += SCAN_SIZE) {
-        const n = Math.min(SCAN_SIZE, head.offset + head.length - o);
-        const table = Buffer.alloc(ENTRY);
-        table.writeUInt32LE(o % 0x100000000, 0);
-        table.writeUInt32LE(Math.floor(o / 0x100000000), 4);
-        table.writeUInt32LE(n, 8);
-        table.writeUInt32LE(KIND.zero, 12);
-        yield { start: o, end: o + n, table, base: -1 };
-      }
-      first++;
+async function writeZeros(fh: FileHandle, path: string, runs: AsyncIterable<[number, number]>, written: { bytes: number }): Promise<void> {
+  const jobs: Array<Promise<void>> = [];
+  for await (const [offset, length] of runs) {
+    if (length >= ZERO_RANGE_MIN && (await zeroRange(path, offset, length))) {
+      written.bytes += length;
       continue;
     }
-    let last = first;
-    let end = head.offset + head.length;
-    while (last + 1 < count) {
-      const e = entryAt(entries, last + 1);
-      if (e.offset + e.length - head.offset > SCAN_SIZE) break;
-      last++;
-      end = e.offset + e.length;
-    }
-    // A copy in its own memory (never Node's shared pool): it is transferred to a worker.
-    const table = Buffer.allocUnsafeSlow((last + 1 - first) * ENTRY);
-    entries.copy(table, 0, first * ENTRY, (last + 1) * ENTRY);
-    yield { start: head.offset, end, table, base: first };
-    first = last + 1;
-  }
-}
-
-/** Sort `[offset, length]` pairs and merge touching ones (scan jobs end at arbitrary points). */
-function coalesce(pairs: number[]): number[] {
-  const list: Array<[number, number]> = [];
-  for (let i = 0; i < pairs.length; i += 2) list.push([pairs[i]!, pairs[i + 1]!]);
-  list.sort((a, b) => a[0] - b[0]);
-  const out: number[] = [];
-  for (const [o, l] of list) {
-    if (out.length && out[out.length - 2]! + out[out.length - 1]! === o) out[out.length - 1]! += l;
-    else out.push(o, l);
-  }
-  return out;
-}
-
-/** Step 3: every frame to be used is read and checked against its checksum. Returns the bytes read. */
-async function verifyFrames(job: RestoreJob, frames: Frame[]): Promise<number> {
-  let bytes = 0;
-  await inPool(frames, job.pool, async (f) => {
-    const r = await job.pool.run({ type: 'check-frame', pack: packPaths(job.store, f.pack).pack, offset: f.offset, length: f.storedLength, digest: f.digest });
-    if (r.type !== 'check-frame' || !r.ok) throw new ImageIntegrityError(`pack ${f.pack} is damaged: the frame at offset ${f.offset} (${f.storedLength} bytes) does not match its checksum`);
-    bytes += f.storedLength;
-  });
-  return bytes;
-}
-
-/**
- * Step 4: each frame goes to a worker thread that reads it, checks it, decompresses it,
- * checks every chunk to write against its digest and writes them to the disk itself (the
- * data never crosses threads). Returns the bytes written.
- */
-async function writeFrames(fh: FileHandle, byFrame: Map<Frame, Array<{ e: Entry; loc: ChunkLocation }>>, job: RestoreJob): Promise<number> {
-  let written = 0;
-  const frames = [...byFrame.keys()].sort((a, b) => byFrame.get(a)![0]!.e.offset - byFrame.get(b)![0]!.e.offset);
-  await inPool(frames, job.pool, async (f) => {
-    const list = byFrame.get(f)!;
-    const writes = Buffer.alloc(list.length * 48);
-    list.forEach(({ e, loc }, i) => {
-      writes.writeUInt32LE(loc.inner, i * 48);
-      writes.writeUInt32LE(loc.length, i * 48 + 4);
-      e.digest.copy(writes, i * 48 + 8);
-      writes.writeDoubleLE(e.offset, i * 48 + 40);
-    });
-    const r = await job.pool.run({ type: 'restore-frame', pack: packPaths(job.store, f.pack).pack, offset: f.offset, length: f.storedLength, digest: f.digest, rawLength: f.rawLength, fd: fh.fd, writes });
-    if (r.type !== 'restore-frame') throw new Error('unexpected worker result');
-    if (r.bad !== -1) throw new ImageIntegrityError(`pack ${f.pack}: the frame at ${f.offset} ${r.bad === -2 ? 'no longer matches its checksum' : 'holds a chunk that does not match its digest'}; restore stopped`);
-    written += r.written;
-  });
-  return written;
-}
-
-/** Run `fn` over `items` with as many in flight as keep the pool busy. */
-async function inPool<T>(items: T[], pool: WorkerPool, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.max(1, pool.size * 2) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  });
-  await Promise.all(lanes);
-}
-
-/**
- * Zero the `[offset, length]` pairs. Large ranges go to the kernel's zero-range operation
- * (util-linux `fallocate --zero-range`: unwritten extents on a file, WRITE ZEROES or plain
- * zero writes on a block device), small ones and any the kernel refuses are written.
- * Returns the bytes zeroed.
- */
-async function writeZeros(fh: FileHandle, path: string, ranges: number[]): Promise<number> {
-  let zeroed = 0;
-  const small: number[] = [];
-  const large: number[] = [];
-  for (let i = 0; i < ranges.length; i += 2) (ranges[i + 1]! >= ZERO_RANGE_MIN ? large : small).push(ranges[i]!, ranges[i + 1]!);
-  for (let i = 0; i < large.length; i += 2) {
-    if (await zeroRange(path, large[i]!, large[i + 1]!)) zeroed += large[i + 1]!;
-    else small.push(large[i]!, large[i + 1]!);
-  }
-  const jobs: Array<Promise<void>> = [];
-  for (let i = 0; i < small.length; i += 2) {
-    for (let o = small[i]!, end = o + small[i + 1]!; o < end; o += ZEROS.length) {
-      const n = Math.min(ZEROS.length, end - o);
-      jobs.push(writeFully(fh, ZEROS.subarray(0, n), o));
-      zeroed += n;
+    for (let o = offset, end = offset + length; o < end; o += ZEROS.length) {
+      jobs.push(writeFully(fh, ZEROS.subarray(0, Math.min(ZEROS.length, end - o)), o, written));
       if (jobs.length >= 16) await Promise.all(jobs.splice(0));
     }
   }
   await Promise.all(jobs);
-  return zeroed;
 }
 
-async function writeFully(fh: FileHandle, buf: Buffer, at: number): Promise<void> {
+async function writeFully(fh: FileHandle, buf: Buffer, at: number, written: { bytes: number }): Promise<void> {
   for (let o = 0; o < buf.length; ) {
     const { bytesWritten } = await fh.write(buf, o, buf.length - o, at + o);
     o += bytesWritten;
+    written.bytes += bytesWritten;
   }
 }

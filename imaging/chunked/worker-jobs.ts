@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { BLOCK, zeroBlockMap } from './chunker.js';
 import { ENTRY, KIND } from './index-file.js';
-import { blake3, zstdCompressor, zstdDecompressor } from './native.js';
+import { blake3, zstdInto } from './native.js';
 
 /**
  * The CPU-heavy steps of imaging, as plain functions of buffers, so they run the same in a
@@ -9,51 +9,76 @@ import { blake3, zstdCompressor, zstdDecompressor } from './native.js';
  * it could misuse: a decompressed frame only after every listed chunk matched its digest.
  */
 export type Job =
-  | { type: 'compress'; raw: Uint8Array; level: number }
-  | { type: 'decompress'; compressed: Uint8Array; rawLength: number; checks: Uint8Array }
+  | { type: 'compress'; raw: Uint8Array; level: number; checks: Uint8Array }
   | { type: 'scan'; fd: number; start: number; end: number; entries: Uint8Array }
-  | { type: 'check-frame'; pack: string; offset: number; length: number; digest: Uint8Array }
+  | { type: 'check-frame'; pack: string; offset: number; length: number; digest: Uint8Array; deep?: { rawLength: number; checks: Uint8Array } }
   | { type: 'restore-frame'; pack: string; offset: number; length: number; digest: Uint8Array; rawLength: number; fd: number; writes: Uint8Array };
 
 /** What a job returns. */
 export type JobResult =
-  | { type: 'compress'; compressed: Uint8Array }
-  | { type: 'decompress'; raw: Uint8Array; bad: number }
+  | { type: 'compress'; compressed: Uint8Array; digest: Uint8Array; bad: number }
   | { type: 'scan'; dataIndexes: number[]; zeroRanges: number[] }
-  | { type: 'check-frame'; ok: boolean }
-  | { type: 'restore-frame'; written: number; bad: number };
+  /** `ok`: the frame matches its checksum; `bad`: checked chunks that do not match; `error`: it does not decompress. */
+  | { type: 'check-frame'; ok: boolean; bad: number[]; error?: string }
+  | { type: 'restore-frame'; written: number; bad: number; error?: string };
 
-let compress: ((b: Uint8Array) => Buffer) | undefined;
-let compressLevel = -1;
-let decompress: ((b: Uint8Array) => Buffer) | undefined;
+let zstd: ReturnType<typeof zstdInto> | undefined;
+/** This thread's buffers, reused by every job: compressed frames read from packs, decompressed frames, compressor output. */
+const bufs: { frame?: Buffer; raw?: Buffer; out?: Buffer } = {};
+
+function buffer(name: keyof typeof bufs, size: number): Buffer {
+  const b = bufs[name];
+  if (b && b.length >= size) return b;
+  return (bufs[name] = Buffer.allocUnsafeSlow(Math.max(size, 9 * 1024 * 1024)));
+}
+
+/** Decompress `compressed` into this thread's buffer: the frame's raw bytes, or undefined when it is not `rawLength` bytes. */
+function decompressFrame(compressed: Uint8Array, rawLength: number): Buffer | undefined {
+  zstd ??= zstdInto();
+  const raw = buffer('raw', rawLength);
+  let n: number;
+  try {
+    n = zstd.decompress(raw.subarray(0, rawLength), compressed);
+  } catch {
+    return undefined;
+  }
+  return n === rawLength ? raw.subarray(0, n) : undefined;
+}
 
 /** Run one job in the current thread. */
 export function runJob(job: Job): JobResult {
   switch (job.type) {
     case 'compress': {
-      if (!compress || compressLevel !== job.level) {
-        compress = zstdCompressor(job.level);
-        compressLevel = job.level;
-      }
-      return { type: 'compress', compressed: compress(job.raw) };
-    }
-    case 'decompress': {
-      decompress ??= zstdDecompressor();
-      const raw = decompress(job.compressed);
-      let bad = raw.length === job.rawLength ? -1 : 0;
-      // checks: 40 bytes each (u32 inner, u32 length, 32-byte digest)
-      const checks = Buffer.from(job.checks.buffer, job.checks.byteOffset, job.checks.byteLength);
-      for (let o = 0, i = 0; bad < 0 && o < checks.length; o += 40, i++) {
-        const inner = checks.readUInt32LE(o);
-        const len = checks.readUInt32LE(o + 4);
-        if (inner + len > raw.length || !blake3(raw.subarray(inner, inner + len)).equals(checks.subarray(o + 8, o + 40))) bad = i;
-      }
-      return { type: 'decompress', raw, bad };
+      zstd ??= zstdInto();
+      const out = buffer('out', zstd.bound(job.raw.length));
+      const n = zstd.compress(out, job.raw, job.level);
+      // Its own memory: the frame is transferred to the main thread.
+      const compressed = new Uint8Array(n);
+      compressed.set(out.subarray(0, n));
+      // The frame's checksum must vouch for its chunks: what decompresses from exactly these
+      // bytes is checked against every chunk's digest before the frame is stored.
+      const raw = decompressFrame(compressed, job.raw.length);
+      const bad = raw ? badChunk(raw, job.raw.length, job.checks) : 0;
+      return { type: 'compress', compressed, digest: blake3(compressed), bad };
     }
     case 'scan':
       return scan(job);
-    case 'check-frame':
-      return { type: 'check-frame', ok: blake3(readFrameSync(job.pack, job.offset, job.length)).equals(job.digest) };
+    case 'check-frame': {
+      const compressed = readFrameSync(job.pack, job.offset, job.length);
+      const ok = compressed.length === job.length && blake3(compressed).equals(job.digest);
+      if (!ok || !job.deep) return { type: 'check-frame', ok, bad: [] };
+      const raw = decompressFrame(compressed, job.deep.rawLength);
+      const all = Array.from({ length: job.deep.checks.length / 40 }, (_, i) => i);
+      if (!raw) return { type: 'check-frame', ok, bad: all, error: `it does not decompress to ${job.deep.rawLength} bytes` };
+      const bad: number[] = [];
+      for (let from = 0; from < all.length; ) {
+        const i = badChunk(raw, job.deep.rawLength, job.deep.checks.subarray(from * 40));
+        if (i < 0) break;
+        bad.push(from + i);
+        from += i + 1;
+      }
+      return { type: 'check-frame', ok, bad };
+    }
     case 'restore-frame':
       return restoreFrame(job);
   }
@@ -61,11 +86,27 @@ export function runJob(job: Job): JobResult {
 
 let scanBuf: Buffer | undefined;
 
-/** Read `length` bytes at `offset` of a pack, opened for this read only. */
+/**
+ * The first chunk of a decompressed frame that does not match its digest (0 also when the
+ * frame is not `rawLength` bytes), or -1. `checks` holds 40 bytes per chunk: u32 inner offset,
+ * u32 length, 32-byte BLAKE3.
+ */
+export function badChunk(raw: Buffer, rawLength: number, checks: Uint8Array): number {
+  if (raw.length !== rawLength) return 0;
+  const c = Buffer.from(checks.buffer, checks.byteOffset, checks.byteLength);
+  for (let o = 0, i = 0; o < c.length; o += 40, i++) {
+    const inner = c.readUInt32LE(o);
+    const len = c.readUInt32LE(o + 4);
+    if (inner + len > raw.length || !blake3(raw.subarray(inner, inner + len)).equals(c.subarray(o + 8, o + 40))) return i;
+  }
+  return -1;
+}
+
+/** Read `length` bytes at `offset` of a pack, opened for this read only, into this thread's frame buffer. */
 function readFrameSync(path: string, offset: number, length: number): Buffer {
   const fd = openSync(path, 'r');
   try {
-    const buf = Buffer.allocUnsafeSlow(length);
+    const buf = buffer('frame', length).subarray(0, length);
     let n = 0;
     while (n < length) {
       const r = readSync(fd, buf, n, length - n, offset + n);
@@ -88,25 +129,32 @@ function readFrameSync(path: string, offset: number, length: number): Buffer {
 function restoreFrame(job: Extract<Job, { type: 'restore-frame' }>): JobResult {
   const compressed = readFrameSync(job.pack, job.offset, job.length);
   if (compressed.length !== job.length || !blake3(compressed).equals(job.digest)) return { type: 'restore-frame', written: 0, bad: -2 };
-  decompress ??= zstdDecompressor();
-  const raw = decompress(compressed);
+  const raw = decompressFrame(compressed, job.rawLength);
   const w = Buffer.from(job.writes.buffer, job.writes.byteOffset, job.writes.byteLength);
   const n = w.length / 48;
   for (let i = 0; i < n; i++) {
     const inner = w.readUInt32LE(i * 48);
     const len = w.readUInt32LE(i * 48 + 4);
-    if (raw.length !== job.rawLength || inner + len > raw.length || !blake3(raw.subarray(inner, inner + len)).equals(w.subarray(i * 48 + 8, i * 48 + 40))) return { type: 'restore-frame', written: 0, bad: i };
+    if (!raw || inner + len > raw.length || !blake3(raw.subarray(inner, inner + len)).equals(w.subarray(i * 48 + 8, i * 48 + 40))) return { type: 'restore-frame', written: 0, bad: i };
   }
   let written = 0;
-  for (let i = 0; i < n; ) {
-    const inner = w.readUInt32LE(i * 48);
-    const at = w.readDoubleLE(i * 48 + 40);
-    let len = w.readUInt32LE(i * 48 + 4);
-    let j = i + 1;
-    while (j < n && w.readUInt32LE(j * 48) === inner + len && w.readDoubleLE(j * 48 + 40) === at + len) len += w.readUInt32LE(j++ * 48 + 4);
-    for (let o = 0; o < len; ) o += writeSync(job.fd, raw, inner + o, len - o, at + o);
-    written += len;
-    i = j;
+  try {
+    for (let i = 0; i < n; ) {
+      const inner = w.readUInt32LE(i * 48);
+      const at = w.readDoubleLE(i * 48 + 40);
+      let len = w.readUInt32LE(i * 48 + 4);
+      let j = i + 1;
+      while (j < n && w.readUInt32LE(j * 48) === inner + len && w.readDoubleLE(j * 48 + 40) === at + len) len += w.readUInt32LE(j++ * 48 + 4);
+      for (let o = 0; o < len; ) {
+        const k = writeSync(job.fd, raw!, inner + o, len - o, at + o);
+        o += k;
+        written += k;
+      }
+      i = j;
+    }
+  } catch (err) {
+    // The caller must learn how much reached the disk before the failure.
+    return { type: 'restore-frame', written, bad: -1, error: err instanceof Error ? err.message : String(err) };
   }
   return { type: 'restore-frame', written, bad: -1 };
 }

@@ -7,7 +7,6 @@ parentPort!.on('message', (msg: { id: number; job: Job }) => {
     const result = runJob(msg.job);
     const transfer: ArrayBuffer[] = [];
     if (result.type === 'compress') transfer.push(own(result.compressed));
-    if (result.type === 'decompress') transfer.push(own(result.raw));
     parentPort!.postMessage({ id: msg.id, result }, transfer);
   } catch (err) {
     parentPort!.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { test } from 'node:test';
 import { createGzip } from 'node:zlib';
+import { GzipStore } from '../../../imaging/gzip-store.js';
 import { runTbx } from '../../helpers/cli.js';
 import { ctx, diskAt, makeShare, store } from '../../helpers/chunk-store.js';
 import { makeTestDisk, prng, sha256File } from '../../helpers/disks.js';
@@ -66,4 +67,50 @@ test('tbx image ls, du, verify and gc report the share; verify fails on damage',
   const bad = await runTbx(['image', 'verify', '10.0.0.1', '--backup', share.backup]);
   assert.equal(bad.exitCode, 1);
   assert.match(bad.stdout, /does not match its checksum/);
+});
+
+test("a seed .raw.gz and a tbx gzip image import as generations; the tbx image's .disk.json identity carries over", async (t) => {
+  const share = await makeShare(t);
+  const box = await share.box('10.0.0.8');
+  const sdb = await makeTestDisk(join(share.root, 'sdb'), 8 * MiB, 'seed-raw');
+  const sdbSha = await sha256File(sdb);
+  await pipeline(createReadStream(sdb), createGzip(), createWriteStream(join(box, 'sdb.raw.gz'))); // the seed's other name
+  const sda = await makeTestDisk(join(share.root, 'sda'), 12 * MiB, 'tbx-gzip');
+  const sdaSha = await sha256File(sda);
+  await new GzipStore().backup({ ...diskAt(sda), model: 'QEMU HARDDISK', serial: 'QM00001' }, box, { replace: false, ...ctx, box: { ip: '10.0.0.8', name: 'tb-eight' } });
+
+  const imported = await runTbx(['image', 'import', '10.0.0.8', '--backup', share.backup, '--json']);
+  assert.equal(imported.exitCode, 0, imported.all);
+  assert.deepEqual((JSON.parse(imported.stdout) as Array<{ device: string; importedFrom: string }>).map((r) => [r.device, r.importedFrom]), [['sda', 'sda.gz'], ['sdb', 'sdb.raw.gz']]);
+  const images = await store().list(box);
+  const [a, b] = [images.find((i) => i.device === 'sda')!, images.find((i) => i.device === 'sdb')!];
+  assert.deepEqual(a.origin, { size: 12 * MiB, model: 'QEMU HARDDISK', serial: 'QM00001', ip: '10.0.0.8', name: 'tb-eight' });
+  assert.deepEqual(b.origin, { size: 8 * MiB, ip: '10.0.0.8' });
+
+  for (const [image, path, sha] of [[a, sda, sdaSha], [b, sdb, sdbSha]] as const) {
+    await writeFile(path, prng('broken', image.logicalBytes!));
+    await store().restore(image, diskAt(path, image.device), box, ctx);
+    assert.equal(await sha256File(path), sha);
+  }
+});
+
+test('an export that fails half-way leaves no file behind', async (t) => {
+  const share = await makeShare(t);
+  const box = await share.box('10.0.0.1');
+  const disk = await makeTestDisk(join(share.root, 'disk'), 24 * MiB, 'export');
+  await store().backup(diskAt(disk), box, { replace: false, ...ctx });
+  const { readdir, readFile } = await import('node:fs/promises');
+  const packs = join(share.backup, '.tbx-chunks', 'packs');
+  const sub = (await readdir(packs))[0]!;
+  const pack = join(packs, sub, (await readdir(join(packs, sub))).find((n) => n.endsWith('.pack'))!);
+  const bytes = await readFile(pack);
+  bytes[bytes.length - 100]! ^= 1; // in the last frame: the export has written data before it gets there
+  await writeFile(pack, bytes);
+
+  const out = join(share.root, 'out', 'disk.img');
+  await (await import('node:fs/promises')).mkdir(join(share.root, 'out'));
+  const r = await runTbx(['image', 'export', '10.0.0.1', '--format', 'raw', '--output', out, '--backup', share.backup]);
+  assert.notEqual(r.exitCode, 0, r.all);
+  assert.match(r.all, /does not match its checksum/);
+  assert.deepEqual(await readdir(join(share.root, 'out')), [], 'neither the image nor a temp file is left');
 });
