@@ -107,7 +107,11 @@ export async function backupDisk(job: BackupJob): Promise<BackupOutcome> {
         stats.unusedBytes += start - pos;
       }
       pos = start + (await chunkRange(reader, start, length, onPiece, (n) => job.progress?.((done += n), job.disk.size)));
-      if (pos < start + length) break; // the reader ended (import)
+      if (pos >= start + length) continue;
+      // An imported stream may end early; a disk that does must never be recorded as if the
+      // rest were unused (it would restore as zeros and the backup would claim success).
+      if (!job.reader) throw new TbxError(`short read from ${job.disk.path} at byte ${pos} of ${job.disk.size}: the disk ended early or could not be read there; nothing was committed, the previous generations are intact`);
+      break;
     }
     const size = job.reader ? pos : job.disk.size;
     if (pos < size) {
@@ -167,7 +171,7 @@ async function chunkRange(fh: DiskReader, start: number, length: number, onPiece
     const whole = n - (n % BLOCK);
     const tailAt = at + whole;
     at += n;
-    // A short read is the end (of an imported stream; a short disk fails the index's size check).
+    // A short read ends the range: the caller decides whether that is the end of an imported stream or a failing disk.
     next = n === want ? readInto(bufs[(i + 1) % 2]!, at) : null;
     carry.copy(buf, MAX_CHUNK - carry.length);
     const view = buf.subarray(MAX_CHUNK - carry.length, MAX_CHUNK + whole);

@@ -179,6 +179,23 @@ describe('tbx agent: every seed exit code', () => {
     assert.equal(parse(await readFile(join(shares.backup, IP, 'status.yaml'), 'utf8')).phase, 'Failed');
   });
 
+  test('chunked: short read from the disk (it ends early or fails) -> 19, nothing committed, never Succeeded', async (t) => {
+    const root = await tempDir(t);
+    const shares = await makeShares(root, { withDefault: true });
+    const box = await makeAgentBox(root, 'tb-a', IP, { sda: 8 });
+    await requestAction(box, shares, 'backup', 'r1');
+    assert.equal((await runAgent(box, shares)).exitCode, 0);
+    const held = await hashTree(join(shares.backup, IP, 'images'));
+    // /sys says 16 MiB, the device delivers 8: as a disk whose second half cannot be read.
+    await writeFile(join(box.sysBlock, 'sda', 'size'), `${(16 * 1024 * 1024) / 512}\n`);
+    await requestAction(box, shares, 'backup-again', 'r2');
+    const r = await runAgent(box, shares);
+    assert.equal(r.exitCode, 19, r.all);
+    assert.match(r.all, /short read from .*sda at byte 8388608 of 16777216: the disk ended early or could not be read there; nothing was committed/);
+    assert.deepEqual(await hashTree(join(shares.backup, IP, 'images')), held, 'no new generation');
+    assert.equal(parse(await readFile(join(shares.backup, IP, 'status.yaml'), 'utf8')).phase, 'Failed');
+  });
+
   test('chunked: restore onto a disk smaller than the image -> 20, disk and image left as they were', async (t) => {
     const root = await tempDir(t);
     const shares = await makeShares(root, { withDefault: true });
