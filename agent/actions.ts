@@ -97,6 +97,9 @@ export async function restoreDisks(deps: ActionDeps): Promise<DiskReport[]> {
       deps.seedLog.info(`Skipping /dev/${name} because ${dir} holds no image of it${deps.generation ? ` in generation ${deps.generation}` : ''} (no ${name}.gz, no images/${name}/).`);
       continue;
     }
+    if (image.newerDamaged && !deps.generation) {
+      throw new AgentFailure(EXIT.restoreFailed, `Not restoring /dev/${name}: the newest image of it in ${dir} is unreadable (${image.newerDamaged}); refusing to restore the older ${image.ref} in its place. Run tbx image verify; to restore that older generation on purpose, request it with source: <box>@${image.generation ?? '?'}. 0 bytes written`);
+    }
     const verdict = checkRestoreIdentity(disk, image, { ip: deps.box?.ip ?? '', force: deps.force === true });
     if (!verdict.ok) throw new AgentFailure(EXIT.restoreFailed, `Not restoring ${dir}/${image.ref} onto /dev/${name}: ${verdict.reason}`);
     for (const note of verdict.notes) deps.seedLog.info(note);

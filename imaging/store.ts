@@ -44,6 +44,12 @@ export interface ImageSummary {
   mode?: string;
   /** The disk and box the image was taken from, when recorded (the restore identity gate). */
   origin?: ImageOrigin;
+  /**
+   * Set by `list()` when a newer image of this disk exists but cannot be read (e.g. a damaged
+   * generation index): which one and why. This summary is then only the newest readable
+   * image, and a restore of "the newest" must refuse rather than take it silently.
+   */
+  newerDamaged?: string;
 }
 
 /** Where an image came from: the disk's identity at backup time and the box. */

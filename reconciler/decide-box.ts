@@ -162,10 +162,14 @@ function blockedBy(box: Testbox, share: ObservedBox | undefined, source?: Source
     const newest = Math.max(...held.map((i) => i.generation ?? 0));
     if (source.generation && source.generation > newest) return `restore from ${source.name}@${source.generation} requested but ${source.name}'s newest generation is ${newest || 'a gzip image without generations'}`;
     if (source.ip !== box.ip && !box.force) return `restore from ${source.name}'s image onto ${box.name} writes another box's disk image: set force: true in the request to confirm`;
+    const damaged = source.generation ? undefined : held.find((i) => i.newerDamaged);
+    if (damaged) return `restore from ${source.name} requested but the newest image of ${damaged.device} is unreadable (${damaged.newerDamaged}); run tbx image verify, or name a generation: source: ${source.name}@${damaged.generation ?? '?'}`;
     return undefined;
   }
   const images = ownImages;
   if (box.action === 'restore' && images.length === 0) return 'restore requested but the backup share holds no image for this box; back it up first';
+  const damaged = box.action === 'restore' ? images.find((i) => i.newerDamaged) : undefined;
+  if (damaged) return `restore requested but the newest image of ${damaged.device} is unreadable (${damaged.newerDamaged}); the agent would refuse to restore the older ${damaged.ref} in its place. Run tbx image verify, or restore that generation on purpose with source: ${box.name}@${damaged.generation ?? '?'}`;
   if (box.action === 'backup' && images.length > 0) return `an image already exists (${images.map((i) => i.ref).join(', ')}); use backup-again to replace it`;
   return undefined;
 }

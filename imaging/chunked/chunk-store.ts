@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ImageIntegrityError, type DiskResult, type DiskTarget, type ImageStore, type ImageSummary, type ImagingContext, type BackupOptions } from '../store.js';
 import { TbxError } from '../../lib/errors.js';
 import { backupDisk } from './backup.js';
-import { listGenerations, pruneGenerations, type GenerationInfo } from './generations.js';
+import { listGenerations, pruneGenerations, scanGenerations, type GenerationInfo } from './generations.js';
 import { GenerationFile } from './generation-file.js';
 import { storeFor } from './layout.js';
 import { lockStore } from './locks.js';
@@ -33,9 +33,13 @@ export class ChunkStore implements ImageStore {
   constructor(private readonly options: ChunkStoreOptions = {}) {}
 
   async list(dir: string): Promise<ImageSummary[]> {
+    const { good, damaged } = await scanGenerations(dir);
     const newest = new Map<string, GenerationInfo>();
-    for (const g of await listGenerations(dir)) newest.set(g.device, g);
-    return [...newest.values()].map(summaryOf);
+    for (const g of good) newest.set(g.device, g);
+    return [...newest.values()].map((g) => {
+      const worse = damaged.filter((d) => d.device === g.device && d.generation > g.generation).pop();
+      return { ...summaryOf(g), ...(worse ? { newerDamaged: `generation ${worse.generation} (${worse.ref}) is damaged: ${worse.reason}` } : {}) };
+    });
   }
 
   /** Every generation of every disk of the box, oldest first. */

@@ -15,9 +15,27 @@ export interface GenerationInfo {
   header: GenerationHeader;
 }
 
+/** A generation whose index cannot be read (checksum, truncation, format): never an image. */
+export interface DamagedGeneration {
+  device: string;
+  generation: number;
+  ref: string;
+  reason: string;
+}
+
 /** Every readable generation of every disk of a box, oldest first per device. */
 export async function listGenerations(boxDir: string): Promise<GenerationInfo[]> {
+  return (await scanGenerations(boxDir)).good;
+}
+
+/**
+ * Every generation of every disk of a box, oldest first per device: the readable ones, and
+ * the damaged ones with why. A damaged index is not an image, but it must not be forgotten
+ * either: a restore of "the newest" would otherwise take an older image without saying so.
+ */
+export async function scanGenerations(boxDir: string): Promise<{ good: GenerationInfo[]; damaged: DamagedGeneration[] }> {
   const out: GenerationInfo[] = [];
+  const damaged: DamagedGeneration[] = [];
   for (const device of (await readdir(join(boxDir, IMAGES_DIR)).catch(() => [] as string[])).sort()) {
     if (!/^[a-z][a-z0-9]*$/.test(device)) continue;
     const dir = deviceDir(boxDir, device);
@@ -25,13 +43,17 @@ export async function listGenerations(boxDir: string): Promise<GenerationInfo[]>
       const m = /^(\d{8})\.tbxi$/.exec(name);
       if (!m) continue;
       const path = join(dir, name);
-      // A damaged index is not an image; `tbx image verify` reports it.
-      const header = await withGeneration(path, async (g) => g.header).catch(() => undefined);
-      if (!header) continue;
-      out.push({ device, generation: Number(m[1]), ref: generationRef(device, Number(m[1])), path, header });
+      const generation = Number(m[1]);
+      const ref = generationRef(device, generation);
+      try {
+        const header = await withGeneration(path, async (g) => g.header);
+        out.push({ device, generation, ref, path, header });
+      } catch (err) {
+        damaged.push({ device, generation, ref, reason: err instanceof Error ? err.message : String(err) });
+      }
     }
   }
-  return out;
+  return { good: out, damaged };
 }
 
 /**

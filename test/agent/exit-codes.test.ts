@@ -196,6 +196,33 @@ describe('tbx agent: every seed exit code', () => {
     assert.equal(parse(await readFile(join(shares.backup, IP, 'status.yaml'), 'utf8')).phase, 'Failed');
   });
 
+  test('chunked: the newest generation index is damaged -> restore refuses (20, 0 bytes) instead of taking the older one; naming the older one restores it', async (t) => {
+    const root = await tempDir(t);
+    const shares = await makeShares(root, { withDefault: true });
+    const box = await makeAgentBox(root, 'tb-a', IP);
+    const gen1 = await sha256Of(box.disk('sda'));
+    await requestAction(box, shares, 'backup', 'r1');
+    assert.equal((await runAgent(box, shares)).exitCode, 0);
+    await writeFile(box.disk('sda'), Buffer.alloc(8 * 1024 * 1024, 0x33));
+    await requestAction(box, shares, 'backup-again', 'r2');
+    assert.equal((await runAgent(box, shares)).exitCode, 0);
+    const index = join(shares.backup, IP, 'images', 'sda', '00000002.tbxi');
+    const bytes = await readFile(index);
+    bytes[bytes.length >> 1] ^= 0x01;
+    await writeFile(index, bytes);
+    await writeFile(box.disk('sda'), Buffer.alloc(8 * 1024 * 1024, 0x5a));
+    const before = await sha256Of(box.disk('sda'));
+    await requestAction(box, shares, 'restore', 'r3');
+    const r = await runAgent(box, shares);
+    assert.equal(r.exitCode, 20, r.all);
+    assert.match(r.all, /the newest image of it in .* is unreadable \(generation 2 \(images\/sda\/00000002\.tbxi\) is damaged: .*\); refusing to restore the older images\/sda\/00000001\.tbxi in its place\..*0 bytes written/);
+    assert.equal(await sha256Of(box.disk('sda')), before, 'not one byte written');
+    await requestAction(box, shares, 'restore', 'r4', 'chunked', { source: { ip: IP, generation: 1 } });
+    const older = await runAgent(box, shares);
+    assert.equal(older.exitCode, 0, older.all);
+    assert.equal(await sha256Of(box.disk('sda')), gen1, 'generation 1, asked for by name');
+  });
+
   test('chunked: restore onto a disk smaller than the image -> 20, disk and image left as they were', async (t) => {
     const root = await tempDir(t);
     const shares = await makeShares(root, { withDefault: true });

@@ -35,7 +35,7 @@ export async function makeAgentBox(root: string, name: string, ip: string, disks
  * Write the box's PXE file as the reconciler would, and a matching kernel command line.
  * `format` is the site's policy.imageFormat (default chunked, as on a new site).
  */
-export async function requestAction(box: AgentBox, shares: Shares, action: Exclude<Action, 'none'>, request: string, format: Site['policy']['imageFormat'] = 'chunked', extra: { force?: boolean } = {}): Promise<string> {
+export async function requestAction(box: AgentBox, shares: Shares, action: Exclude<Action, 'none'>, request: string, format: Site['policy']['imageFormat'] = 'chunked', extra: { force?: boolean; source?: { ip: string; generation?: number } } = {}): Promise<string> {
   const cfg = renderBoxConfig(site({ imageFormat: format }), { name: box.name, ip: box.ip, action, request, ...extra });
   await writeFile(join(shares.cfg, hexIp(box.ip)), cfg);
   const append = /^APPEND (.*)$/m.exec(cfg)![1];

@@ -18,6 +18,7 @@ describe('computePlan: one box, table of outcomes', () => {
   const cases: { name: string; box: typeof A; world: Parameters<typeof observed>[0]; statuses?: ReturnType<typeof status>[]; outcome: string; ops: string[] }[] = [
     { name: 'restore requested, image present, no PXE file -> create', box: A, world: { boxes: { '10.0.0.10': { images: [image()] } } }, outcome: 'create', ops: [`write-pxe ${HEX_A}`] },
     { name: 'restore requested, no image on the share -> blocked, nothing written', box: A, world: {}, outcome: 'blocked', ops: [] },
+    { name: 'restore requested, the newest image is unreadable -> blocked, never the older one in its place', box: A, world: { boxes: { '10.0.0.10': { images: [{ ...image(), newerDamaged: 'generation 2 (images/sda/00000002.tbxi) is damaged: checksum mismatch' }] } } }, outcome: 'blocked', ops: [] },
     { name: 'backup requested, an image already exists -> blocked (use backup-again)', box: testbox('tb-a', '10.0.0.10', 'backup', 'b1'), world: { boxes: { '10.0.0.10': { images: [image()] } } }, outcome: 'blocked', ops: [] },
     { name: 'backup requested, no image -> create', box: testbox('tb-a', '10.0.0.10', 'backup', 'b1'), world: {}, outcome: 'create', ops: [`write-pxe ${HEX_A}`] },
     { name: 'backup-again requested, image exists -> create', box: testbox('tb-a', '10.0.0.10', 'backup-again', 'b2'), world: { boxes: { '10.0.0.10': { images: [image()] } } }, outcome: 'create', ops: [`write-pxe ${HEX_A}`] },
