@@ -36,6 +36,8 @@ export interface ImageSet {
   sidecar?: DiskSidecar;
   /** `settled`: no backup was interrupted; `new`/`old`: one was, and this set is the new or the old one. */
   state: 'settled' | 'new' | 'old';
+  /** The set's `.sha256` or `.disk.json` exists but cannot be trusted (unreadable, or its own check fails): why. */
+  damaged?: string;
 }
 
 /** `.sha256`, `.sha256.next`, `.disk.json`, `.disk.json.next` of an image. */
@@ -59,22 +61,25 @@ const same = (a: FileIdentity | null | undefined, b: FileIdentity | null | undef
  */
 export async function readImageSet(file: string, current: FileIdentity | null, hash: () => Promise<string>): Promise<ImageSet> {
   const p = sidecarPaths(file);
-  const sum = await readChecksum(p.sum);
-  const sumNext = await readChecksum(p.sumNext);
-  const disk = parseSidecar(await readFile(p.disk, 'utf8').catch(() => ''));
+  const sumFile = await readChecksum(p.sum);
+  const sum = sumFile.checksum;
+  const sumNext = (await readChecksum(p.sumNext)).checksum;
+  const diskFile = readSidecar(await readFile(p.disk, 'utf8').catch(() => undefined), p.disk);
+  const disk = diskFile.sidecar;
+  const trust = { ...(sumFile.damaged || diskFile.damaged ? { damaged: (sumFile.damaged ?? diskFile.damaged)! } : {}) };
   const nextText = await readFile(p.diskNext, 'utf8').catch(() => undefined);
   const pending = nextText === undefined ? undefined : parsePending(nextText);
   const tied = (checksum: string | null, ...sidecars: Array<DiskSidecar | undefined>) => sidecars.find((s) => s && checksum !== null && s.gz === checksum);
-  if (nextText === undefined && sumNext === null) return { checksum: sum, ...opt(tied(sum, disk)), state: 'settled' };
+  if (nextText === undefined && sumNext === null) return { checksum: sum, ...opt(tied(sum, disk)), state: 'settled', ...trust };
   // No image file: a first backup was interrupted before its commit point.
   if (current === null) return { checksum: null, state: 'old' };
   if (pending && same(pending.image, current)) return { checksum: pending.gz, sidecar: strip(pending), state: 'new' };
-  if (pending && same(pending.replaces, current)) return { checksum: sum, ...opt(tied(sum, disk)), state: 'old' };
+  if (pending && same(pending.replaces, current)) return { checksum: sum, ...opt(tied(sum, disk)), state: 'old', ...trust };
   // Cannot tell from the file: the image's own hash picks the set.
   const actual = await hash();
   const candidates: Array<[string | null, ImageSet['state']]> = [[sum, 'old'], [sumNext, 'new'], [pending?.gz ?? null, 'new']];
   const hit = candidates.find(([c]) => c === actual);
-  const nextSidecar = nextText === undefined ? undefined : parseSidecar(nextText);
+  const nextSidecar = nextText === undefined ? undefined : readSidecar(nextText, p.diskNext).sidecar;
   if (hit) return { checksum: actual, ...opt(tied(actual, disk, nextSidecar)), state: hit[1] };
   return { checksum: sum ?? sumNext, state: 'old' };
 }
@@ -87,7 +92,7 @@ export async function readImageSet(file: string, current: FileIdentity | null, h
 export async function beginCommit(file: string, tmp: string, sidecar: DiskSidecar, step: (name: string) => void = () => undefined): Promise<void> {
   const p = sidecarPaths(file);
   const pending: Pending = { ...sidecar, image: (await identityOf(tmp))!, replaces: await identityOf(file) };
-  await writeFileAtomic(p.diskNext, `${JSON.stringify(pending)}\n`);
+  await writeFileAtomic(p.diskNext, formatSidecar(pending));
   step('pending sidecar written');
   await writeFileAtomic(p.sumNext, `${sidecar.gz}  ${basename(file)}\n`);
 }
@@ -111,7 +116,7 @@ export async function settle(file: string): Promise<'settled' | 'rolled forward'
   if (set.state === 'settled') return 'settled';
   if (set.state === 'new' && set.checksum) {
     await writeFileAtomic(p.sum, `${set.checksum}  ${basename(file)}\n`);
-    if (set.sidecar) await writeFileAtomic(p.disk, `${JSON.stringify(set.sidecar)}\n`);
+    if (set.sidecar) await writeFileAtomic(p.disk, formatSidecar(set.sidecar));
   }
   await unlink(p.sumNext).catch(() => undefined);
   await unlink(p.diskNext).catch(() => undefined);
@@ -129,9 +134,40 @@ export async function sha256Of(file: string | FileHandle, length?: number): Prom
   return h.digest('hex');
 }
 
-async function readChecksum(path: string): Promise<string | null> {
-  const m = /^([0-9a-f]{64})\s/.exec(await readFile(path, 'utf8').catch(() => ''));
-  return m ? m[1]! : null;
+/** A `.sha256` file: its checksum, none when the file is absent, or why it is damaged when present but unreadable. */
+async function readChecksum(path: string): Promise<{ checksum: string | null; damaged?: string }> {
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  if (text === undefined) return { checksum: null };
+  const m = /^([0-9a-f]{64})\s/.exec(text);
+  // Present but not a sha256sum line: damage, never "a seed image without a checksum".
+  return m ? { checksum: m[1]! } : { checksum: null, damaged: `${path} is not a sha256sum line (damaged?)` };
+}
+
+/**
+ * A sidecar as tbx writes it: the JSON of its fields, then `check`, the SHA-256 of that JSON,
+ * so a flipped bit in a size, serial or digest is found before a restore trusts it.
+ */
+export function formatSidecar(fields: object): string {
+  const body = JSON.stringify(fields);
+  return `${JSON.stringify({ ...fields, check: createHash('sha256').update(body).digest('hex') })}\n`;
+}
+
+/**
+ * A sidecar file's content: the sidecar, nothing when the file is absent, or why it is
+ * damaged (not JSON, fields malformed, or its `check` fails). Sidecars written before the
+ * check existed are read without one.
+ */
+export function readSidecar(text: string | undefined, path: string): { sidecar?: DiskSidecar; damaged?: string } {
+  if (text === undefined) return {};
+  const damaged = { damaged: `${path} is damaged (its own check fails or it does not parse)` };
+  try {
+    const { check, ...fields } = JSON.parse(text) as Record<string, unknown>;
+    if (check !== undefined && check !== createHash('sha256').update(JSON.stringify(fields)).digest('hex')) return damaged;
+  } catch {
+    return damaged;
+  }
+  const sidecar = parseSidecar(text);
+  return sidecar ? { sidecar } : damaged;
 }
 
 function opt(sidecar: DiskSidecar | undefined): { sidecar?: DiskSidecar } {
@@ -144,7 +180,7 @@ function strip(p: Pending): DiskSidecar {
 }
 
 function parsePending(text: string): Pending | undefined {
-  const sidecar = parseSidecar(text);
+  const sidecar = readSidecar(text, '').sidecar;
   if (!sidecar) return undefined;
   const v = JSON.parse(text) as { image?: unknown; replaces?: unknown };
   const id = (x: unknown): FileIdentity | null | undefined => {

@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { link, lstat, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
-import { syncDir } from '../lib/atomic-write.js';
+import { syncDir, writeFileAtomic } from '../lib/atomic-write.js';
 import { TbxError } from '../lib/errors.js';
 import { dropCache } from './drop-cache.js';
-import { beginCommit, finishCommit, identityOf, originOf, readImageSet, settle, sha256Of, type DiskSidecar, type ImageSet } from './gzip-sidecars.js';
+import { beginCommit, finishCommit, identityOf, originOf, readImageSet, settle, sha256Of, sidecarPaths, type DiskSidecar, type ImageSet } from './gzip-sidecars.js';
 import { ImageIntegrityError, type BackupOptions, type DiskResult, type DiskTarget, type ImageStore, type ImageSummary, type ImagingContext } from './store.js';
 
 /** The seed's block size: dd bs=256K. */
@@ -40,22 +40,9 @@ export class GzipStore implements ImageStore {
     const names = await readdir(dir).catch(() => [] as string[]);
     const byDevice = new Map<string, ImageSummary>();
     for (const name of names) {
-      const m = /^([a-z][a-z0-9]*)(\.raw)?\.gz$/.exec(name);
-      if (!m) continue;
-      const file = join(dir, name);
-      const st = await lstat(file);
-      if (!st.isFile()) continue;
-      const { sidecar } = await readImageSet(file, await identityOf(file), () => sha256Of(file));
-      const summary: ImageSummary = {
-        device: m[1]!,
-        format: 'gzip',
-        ref: name,
-        createdAt: st.mtime.toISOString(),
-        storedBytes: st.size,
-        logicalBytes: sidecar?.size ?? null,
-        sha256: sidecar?.sha256 ?? null,
-        ...(sidecar ? { origin: originOf(sidecar) } : {}),
-      };
+      if (!/^[a-z][a-z0-9]*(\.raw)?\.gz$/.test(name)) continue;
+      const summary = await describeGzipImage(dir, name);
+      if (!summary) continue;
       const prev = byDevice.get(summary.device);
       if (!prev || (prev.createdAt ?? '') < (summary.createdAt ?? '')) byDevice.set(summary.device, summary);
     }
@@ -67,6 +54,7 @@ export class GzipStore implements ImageStore {
     const target = join(dir, name);
     if (!options.replace && (await exists(target))) throw new TbxError(`${target} already exists`);
     const step = this.options.onCommitStep ?? (() => undefined);
+    await sweepTempFiles(dir, name, options);
     // An earlier backup interrupted mid-commit: finish or undo it before this one keeps the current set as .old.
     const settled = await settle(target);
     if (settled !== 'settled') options.log.warn({ image: target, settled }, 'an interrupted backup had left this image mid-commit');
@@ -110,7 +98,7 @@ export class GzipStore implements ImageStore {
       step('image written');
       await beginCommit(target, tmp, sidecar, step);
       step('pending checksum written');
-      if (options.replace) await keepAsOld(dir, name);
+      if (options.replace) await keepAsOld(dir, name, (n) => step(`old ${n}`));
       step('old kept');
       await rename(tmp, target);
       step('image renamed');
@@ -192,6 +180,7 @@ export async function verifyOpenImage(file: string, fh: FileHandle, context: Ima
   let actual: string | undefined;
   const hash = async () => (actual ??= await sha256Of(fh));
   const set = await readImageSet(file, await identityOf(fh), hash);
+  if (set.damaged) throw new ImageIntegrityError(`${file} cannot be trusted: ${set.damaged}; refusing to restore, 0 bytes written`);
   if (set.checksum === null) {
     context.log.warn({ image: file }, 'image has no .sha256 (written by the seed script?): restoring on gzip CRC alone');
     return set;
@@ -211,14 +200,76 @@ export async function verifyChecksum(file: string, context: ImagingContext): Pro
   }
 }
 
-/** Keep the current image as `<name>.old` without a moment where `<name>` is missing. */
-async function keepAsOld(dir: string, name: string): Promise<void> {
-  for (const [from, to] of [[name, `${name}.old`], [`${name}.sha256`, `${name}.old.sha256`], [`${name}.disk.json`, `${name}.old.disk.json`]] as const) {
-    if (!(await exists(join(dir, from)))) continue;
-    const tmp = join(dir, `.${to}.tmp-${randomBytes(4).toString('hex')}`);
-    await link(join(dir, from), tmp);
-    await rename(tmp, join(dir, to));
+/**
+ * Keep the current image set as `<name>.old`, replacing the previous `.old` set, by the same
+ * commit protocol as a new image (pending record and checksum, the rename, then the rest): a
+ * crash at any step leaves `.old` one consistent set, the previous one or the current one.
+ * `<name>` itself is never missing: `.old` is a hard link of it.
+ */
+async function keepAsOld(dir: string, name: string, step: (name: string) => void): Promise<void> {
+  const current = join(dir, name);
+  if (!(await exists(current))) return;
+  const old = `${current}.old`;
+  await settle(old);
+  const set = await readImageSet(current, await identityOf(current), () => sha256Of(current));
+  const tmp = join(dir, `.${name}.old.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await link(current, tmp);
+  try {
+    if (set.sidecar && set.checksum) {
+      await beginCommit(old, tmp, set.sidecar, step);
+      step('pending checksum written');
+      await rename(tmp, old);
+      step('image renamed');
+      await finishCommit(old, step);
+      return;
+    }
+    // An image without tbx's sidecars (the seed's): the previous .old's must never describe it.
+    for (const f of Object.values(sidecarPaths(old))) await unlink(f).catch(() => undefined);
+    await syncDir(dir);
+    await rename(tmp, old);
+    if (set.checksum) await writeFileAtomic(`${old}.sha256`, `${set.checksum}  ${basename(old)}\n`);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
   }
+}
+
+/** Temp files of `<name>`'s image family (the image, `.old`, their sidecars) left in `dir` by a killed backup. */
+const tempOf = (name: string) => new RegExp(`^\\.${name.replace(/\./g, '\\.')}(\\.old)?(\\.sha256|\\.disk\\.json)?(\\.next)?\\.tmp-\\d+-[0-9a-f]{8}$`);
+
+/**
+ * Remove what a killed backup of this image left behind (up to a disk's size each). Only this
+ * box's agent writes in its directory, and one runs at a time, so none of them is live.
+ */
+async function sweepTempFiles(dir: string, name: string, options: BackupOptions): Promise<void> {
+  const pattern = tempOf(name);
+  const stale = (await readdir(dir).catch(() => [] as string[])).filter((n) => pattern.test(n));
+  for (const n of stale) await unlink(join(dir, n)).catch(() => undefined);
+  if (stale.length) options.log.info({ removed: stale }, 'removed temp files of an interrupted backup');
+}
+
+/**
+ * The summary of the gzip image file `name` in `dir` (`sda.gz`, `sda.raw.gz`, or a kept
+ * `sda.gz.old`), from the one consistent set of files that describes it; undefined when it
+ * is not a regular file.
+ */
+export async function describeGzipImage(dir: string, name: string): Promise<ImageSummary | undefined> {
+  const m = /^([a-z][a-z0-9]*)(\.raw)?\.gz(\.old)?$/.exec(name);
+  if (!m) return undefined;
+  const file = join(dir, name);
+  const st = await lstat(file).catch(() => undefined);
+  if (!st?.isFile()) return undefined;
+  const { sidecar } = await readImageSet(file, await identityOf(file), () => sha256Of(file));
+  return {
+    device: m[1]!,
+    format: 'gzip',
+    ref: name,
+    createdAt: st.mtime.toISOString(),
+    storedBytes: st.size,
+    logicalBytes: sidecar?.size ?? null,
+    sha256: sidecar?.sha256 ?? null,
+    ...(sidecar ? { origin: originOf(sidecar) } : {}),
+  };
 }
 
 function tap(fn: (b: Buffer) => void): Transform {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
-import { GzipStore } from '../../imaging/gzip-store.js';
+import { describeGzipImage, GzipStore } from '../../imaging/gzip-store.js';
 import { ImageIntegrityError } from '../../imaging/store.js';
 import { verifyGzipImages } from '../../imaging/verify-gzip.js';
 import { packageRoot } from '../../lib/package-root.js';
@@ -19,6 +19,12 @@ const STEPS: Array<[string, 'old' | 'new']> = [
   ['image written', 'old'],
   ['pending sidecar written', 'old'],
   ['pending checksum written', 'old'],
+  // Keeping the current image as .old: the same protocol, so .old is always one consistent set too.
+  ['old pending sidecar written', 'old'],
+  ['old pending checksum written', 'old'],
+  ['old image renamed', 'old'],
+  ['old checksum renamed', 'old'],
+  ['old sidecar renamed', 'old'],
   ['old kept', 'old'],
   ['image renamed', 'new'],
   ['checksum renamed', 'new'],
@@ -29,10 +35,14 @@ for (const [step, visible] of STEPS) {
   test(`backup-again killed after "${step}" -> the ${visible} image with its own checksum and sidecar, restorable`, async (t) => {
     const share = await makeShare(t);
     const box = await share.box('10.0.0.1');
-    const disk = await makeTestDisk(join(share.root, 'sda'), 4 * MiB, 'week-1');
-    const sums = { old: await sha256File(disk), new: '' };
+    const disk = await makeTestDisk(join(share.root, 'sda'), 4 * MiB, 'week-0');
+    const week0 = await sha256File(disk);
     const s = new GzipStore();
     await s.backup({ ...diskAt(disk), ...identity }, box, opts(false));
+    // A first backup-again, so that an .old set exists when the crashing one replaces it.
+    await makeTestDisk(disk, 4 * MiB, 'week-1');
+    const sums = { old: await sha256File(disk), new: '' };
+    await s.backup({ ...diskAt(disk), ...identity }, box, opts(true));
 
     await makeTestDisk(disk, 4 * MiB, 'week-2');
     sums.new = await sha256File(disk);
@@ -48,6 +58,11 @@ for (const [step, visible] of STEPS) {
     const r = await s.restore(image!, diskAt(target), box, ctx);
     assert.equal(r.sha256, sums[visible]);
     assert.equal(await sha256File(target), sums[visible]);
+    // .old is one consistent set too: the image before, or the one before that.
+    const old = await describeGzipImage(box, 'sda.gz.old');
+    await writeFile(target, prng('garbage', 4 * MiB));
+    await s.restore(old!, diskAt(target), box, ctx);
+    assert.ok([week0, sums.old].includes(await sha256File(target)), '.old restores to a real earlier image');
 
     // The next backup-again starts from one consistent set and leaves one behind.
     await makeTestDisk(disk, 4 * MiB, 'week-3');
@@ -100,4 +115,41 @@ test('an interrupted commit that names no files (older tbx, or a copied share) -
   assert.equal(image!.sha256, await sha256File(disk));
   assert.equal(image!.origin?.serial, 'NEW');
   assert.deepEqual((await verifyGzipImages(share.backup, ['10.0.0.1'])).problems, []);
+});
+
+const damage: Array<[string, (box: string) => Promise<void>, RegExp]> = [
+  ['a .sha256 that no longer parses (not "a seed image without one")', async (box) => writeFile(join(box, 'sda.gz.sha256'), 'x5e0f0c6e  sda.gz\n'), /sda\.gz\.sha256 is not a sha256sum line/],
+  ['a .disk.json with one bit of its serial flipped (still valid JSON)', async (box) => {
+    const file = join(box, 'sda.gz.disk.json');
+    await writeFile(file, (await readFile(file, 'utf8')).replace('"serial":"S1"', '"serial":"S0"'));
+  }, /sda\.gz\.disk\.json is damaged \(its own check fails/],
+];
+
+for (const [what, harm, says] of damage) {
+  test(`${what} -> verify names it, a restore refuses with 0 bytes written`, async (t) => {
+    const share = await makeShare(t);
+    const box = await share.box('10.0.0.1');
+    const disk = await makeTestDisk(join(share.root, 'sda'), 4 * MiB, 'week-1');
+    const s = new GzipStore();
+    await s.backup({ ...diskAt(disk), ...identity }, box, opts(false));
+    const [image] = await s.list(box);
+    await harm(box);
+    const problems = (await verifyGzipImages(share.backup, ['10.0.0.1'])).problems;
+    assert.equal(problems.length, 1, JSON.stringify(problems));
+    assert.match(problems[0]!, says);
+    const target = join(share.root, 'target');
+    await writeFile(target, prng('garbage', 4 * MiB));
+    const before = await sha256File(target);
+    await assert.rejects(s.restore(image!, diskAt(target), box, ctx), (e: unknown) => e instanceof ImageIntegrityError && /0 bytes written/.test(e.message));
+    assert.equal(await sha256File(target), before);
+  });
+}
+
+test('temp files a killed backup left beside an image are removed by the next backup of that image, and only those', async (t) => {
+  const share = await makeShare(t);
+  const box = await share.box('10.0.0.1');
+  const disk = await makeTestDisk(join(share.root, 'sda'), 4 * MiB, 'week-1');
+  for (const n of ['.sda.gz.tmp-123-deadbeef', '.sda.gz.old.tmp-7-0badf00d', '.sda.gz.sha256.next.tmp-9-01234567', '.sdb.gz.tmp-1-deadbeef', 'notes.txt']) await writeFile(join(box, n), 'left behind');
+  await new GzipStore().backup({ ...diskAt(disk), ...identity }, box, opts(false));
+  assert.deepEqual((await readdir(box)).filter((n) => n.startsWith('.') || n === 'notes.txt').sort(), ['.sdb.gz.tmp-1-deadbeef', 'notes.txt']);
 });

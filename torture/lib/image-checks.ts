@@ -5,7 +5,7 @@ import { restoreDisks } from '../../agent/actions.js';
 import { SeedLog } from '../../agent/seed-log.js';
 import { verifyImages } from '../../imaging/chunked/verify.js';
 import { WorkerPool } from '../../imaging/chunked/worker-pool.js';
-import { GzipStore } from '../../imaging/gzip-store.js';
+import { describeGzipImage, GzipStore } from '../../imaging/gzip-store.js';
 import { allStores } from '../../imaging/stores.js';
 import { verifyGzipImages } from '../../imaging/verify-gzip.js';
 import { describeError } from '../../lib/errors.js';
@@ -61,7 +61,9 @@ export async function makeChecker(root: string, box: AgentBox): Promise<Checker>
       await garbage();
       try {
         if (pick.gzipRef) {
-          const image = { device: 'sda', format: 'gzip' as const, ref: pick.gzipRef, createdAt: null, storedBytes: 0, logicalBytes: null, sha256: null };
+          // The store's own summary of the file, as a box's restore would list it.
+          const image = await describeGzipImage(dir, pick.gzipRef);
+          if (!image) return { error: `${pick.gzipRef} is not an image file` };
           await new GzipStore().restore(image, { device: 'sda', path: disk, size }, dir, { log: silentLogger() });
           return { sha256: await sha256File(disk), image: pick.gzipRef };
         }
