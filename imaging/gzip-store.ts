@@ -94,6 +94,7 @@ export class GzipStore implements ImageStore {
         ...(disk.serial ? { serial: disk.serial } : {}),
         ...(options.box?.ip ? { ip: options.box.ip } : {}),
         ...(options.box?.name ? { name: options.box.name } : {}),
+        ...(options.box?.request ? { request: options.box.request } : {}),
       };
       step('image written');
       await beginCommit(target, tmp, sidecar, step);
