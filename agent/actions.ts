@@ -19,8 +19,8 @@ export interface ActionDeps {
   keep?: number;
   /** Chunked backups skip file-system free space (default true). */
   skipFree?: boolean;
-  /** This box, recorded in images and checked by the restore identity gate. */
-  box?: { ip?: string; name?: string };
+  /** This box (and the request), recorded in images and checked by the restore identity gate. */
+  box?: { ip?: string; name?: string; request?: string };
   /** restore: the request says `force: true` (testbox-force=1). */
   force?: boolean;
   disks: string[];
@@ -38,11 +38,16 @@ export interface ActionDeps {
 /**
  * backup / backup-again (seed step 9): `backup` refuses if any target image exists (code 18);
  * `backup-again` keeps the previous one as the older copy. Disks that are not block devices
- * are skipped; any failure is code 19 and leaves the previous image in place.
+ * are skipped; any failure is code 19 and leaves the previous image in place. A disk whose
+ * newest image this very request already committed (an earlier attempt was cut off before it
+ * could report) is not backed up again: redoing it would refuse (backup) or push the image
+ * this request made aside, and lose the one before (gzip's single `.old`).
  */
 export async function backupDisks(action: 'backup' | 'backup-again', deps: ActionDeps): Promise<DiskReport[]> {
   const existing = (await newestImages(deps)).filter((i) => deps.disks.includes(i.device));
+  const done = new Map(existing.filter((i) => deps.box?.request && i.origin?.request === deps.box.request).map((i) => [i.device, i]));
   for (const img of existing) {
+    if (done.has(img.device)) continue;
     if (action === 'backup') throw new AgentFailure(EXIT.imageExists, `${deps.boxDir}/${img.ref} already exists`);
     deps.seedLog.info(`${deps.boxDir}/${img.ref} already exists`);
   }
@@ -51,6 +56,12 @@ export async function backupDisks(action: 'backup' | 'backup-again', deps: Actio
     const disk = await openDisk(name, deps.paths);
     if (!disk) {
       deps.seedLog.info(`Skipping /dev/${name} as it either doesn't exist or isn't a block device`);
+      continue;
+    }
+    const earlier = done.get(name);
+    if (earlier) {
+      deps.seedLog.info(`/dev/${name}: ${deps.boxDir}/${earlier.ref} was committed by an earlier attempt of request ${deps.box!.request}; not backing it up again`);
+      reports.push(reportOf(earlier, disk));
       continue;
     }
     deps.seedLog.info(`Backing up /dev/${name} (${disk.size} bytes) to ${deps.boxDir} as ${deps.writeStore.format}...`);
@@ -156,6 +167,11 @@ function toReport(r: DiskResult, disk: DiskTarget): DiskReport {
     ...(r.generation !== undefined ? { generation: r.generation } : {}),
     ...(r.readBack ? { readBack: r.readBack } : {}),
   };
+}
+
+/** The report of an image an earlier attempt of the same request committed. */
+function reportOf(image: ImageSummary, disk: DiskTarget): DiskReport {
+  return toReport({ device: image.device, bytes: image.logicalBytes ?? disk.size, ...(image.sha256 ? { sha256: image.sha256 } : {}), ...(image.digest ? { digest: image.digest } : {}), seconds: 0, image: image.ref, ...(image.mode ? { mode: image.mode } : {}), ...(image.generation !== undefined ? { generation: image.generation } : {}) }, disk);
 }
 
 /** `sha256 <hex>` (gzip) or `digest blake3-tree:<hex>, generation n, used-blocks` (chunked). */

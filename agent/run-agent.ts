@@ -118,7 +118,7 @@ export async function runAgent(o: AgentOptions): Promise<number> {
       ...(img.force ? { force: true } : {}),
       ...(img.keep !== undefined ? { keep: img.keep } : {}),
       ...(img.skipFree !== undefined ? { skipFree: img.skipFree } : {}),
-      box: { ip: s.ip, ...(s.boot.name ? { name: s.boot.name } : {}) },
+      box: { ip: s.ip, ...(s.boot.name ? { name: s.boot.name } : {}), ...(s.boot.request ? { request: s.boot.request } : {}) },
       disks,
       paths: o,
       stores: o.stores,

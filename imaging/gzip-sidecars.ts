@@ -201,7 +201,7 @@ export function parseSidecar(text: string): DiskSidecar | undefined {
     if (typeof v.size !== 'number' || !Number.isSafeInteger(v.size) || v.size < 0) return undefined;
     const str = (x: unknown) => (typeof x === 'string' && x.length <= 255 ? x : undefined);
     const out: DiskSidecar = { size: v.size, gz: v.gz, sha256: typeof v.sha256 === 'string' && /^[0-9a-f]{64}$/.test(v.sha256) ? v.sha256 : null };
-    for (const k of ['model', 'serial', 'ip', 'name'] as const) {
+    for (const k of ['model', 'serial', 'ip', 'name', 'request'] as const) {
       const s = str(v[k]);
       if (s) out[k] = s;
     }

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { syncDir, writeFileAtomic } from '../lib/atomic-write.js';
 import { TbxError } from '../lib/errors.js';
 import { dropCache } from './drop-cache.js';
+import { shareWriteError } from './share-write-error.js';
 import { beginCommit, finishCommit, identityOf, originOf, readImageSet, settle, sha256Of, sidecarPaths, type DiskSidecar, type ImageSet } from './gzip-sidecars.js';
 import { ImageIntegrityError, type BackupOptions, type DiskResult, type DiskTarget, type ImageStore, type ImageSummary, type ImagingContext } from './store.js';
 
@@ -94,6 +95,7 @@ export class GzipStore implements ImageStore {
         ...(disk.serial ? { serial: disk.serial } : {}),
         ...(options.box?.ip ? { ip: options.box.ip } : {}),
         ...(options.box?.name ? { name: options.box.name } : {}),
+        ...(options.box?.request ? { request: options.box.request } : {}),
       };
       step('image written');
       await beginCommit(target, tmp, sidecar, step);
@@ -106,6 +108,8 @@ export class GzipStore implements ImageStore {
       await syncDir(dir);
     } catch (err) {
       await unlink(tmp).catch(() => undefined);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOSPC' || code === 'EDQUOT') throw shareWriteError(tmp, err, `${stored} bytes of the image written, ${bytes} of ${disk.size} read from ${disk.path}`);
       throw err;
     }
     return { device: disk.device, bytes, sha256: rawHex, seconds: (Date.now() - started) / 1000, image: name, storedBytes: stored };

@@ -59,6 +59,8 @@ export interface ImageOrigin {
   serial?: string;
   ip?: string;
   name?: string;
+  /** The request whose backup wrote the image, when recorded: a re-run of that request keeps it rather than backing up again. */
+  request?: string;
 }
 
 /** What every imaging call gets: the box's logger and optional progress reporting. */
@@ -97,7 +99,7 @@ export interface DiskResult {
 }
 
 /** Options of a backup: `replace` for backup-again, `keep` generations (chunked), the box. */
-export type BackupOptions = ImagingContext & { replace: boolean; keep?: number; skipFree?: boolean; box?: { ip?: string; name?: string } };
+export type BackupOptions = ImagingContext & { replace: boolean; keep?: number; skipFree?: boolean; box?: { ip?: string; name?: string; request?: string } };
 
 /**
  * The one interface between the agent and how images are kept on the backup share.

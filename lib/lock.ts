@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import lockfile from 'proper-lockfile';
 import { LockBusyError } from './errors.js';
+import { isProcessAlive } from './process-alive.js';
 
 /** How to take a lock. */
 export interface LockOptions {
@@ -69,7 +70,7 @@ export async function acquireLock(target: string, options: LockOptions): Promise
  */
 async function breakIfDead(lockPath: string): Promise<void> {
   const owner = await readOwner(lockPath);
-  if (!owner || owner.host !== hostname() || alive(owner.pid)) return;
+  if (!owner || owner.host !== hostname() || isProcessAlive(owner.pid)) return;
   const aside = `${lockPath}.dead-${randomBytes(4).toString('hex')}`;
   try {
     await rename(lockPath, aside);
@@ -93,11 +94,3 @@ async function readOwner(lockPath: string): Promise<Owner | undefined> {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

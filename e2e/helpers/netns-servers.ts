@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { isProcessAlive } from '../../lib/process-alive.js';
 
 /** A private network namespace with a tap device for QEMU, and the site's servers in it. */
 export interface NetnsSite {
@@ -123,20 +124,12 @@ export async function removeStaleNetns(): Promise<string[]> {
   const listed = (await execa('ip', ['netns', 'list'], { reject: false })).stdout.split('\n').map((l) => l.split(' ')[0]!);
   const stale = listed.filter((n) => {
     const pid = OURS.exec(n)?.[1];
-    return pid !== undefined && !isAlive(Number(pid));
+    return pid !== undefined && !isProcessAlive(Number(pid));
   });
   for (const n of stale) await removeNetns(n);
   return stale;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function ganeshaConf(dirs: ServerDirs): string {
   return `NFS_CORE_PARAM {

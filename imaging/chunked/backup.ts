@@ -38,7 +38,7 @@ export interface BackupJob {
   pool: WorkerPool;
   level: number;
   skipFree: boolean;
-  box: { ip?: string; name?: string };
+  box: { ip?: string; name?: string; request?: string };
   toolVersion: string;
   log: Logger;
   progress?: (done: number, total: number) => void;

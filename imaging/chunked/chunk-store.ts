@@ -133,7 +133,7 @@ function summaryOf(g: GenerationInfo): ImageSummary {
     digest: `blake3-tree:${h.digest}`,
     generation: g.generation,
     mode: h.mode,
-    origin: { size: h.disk.size, ...(h.disk.model ? { model: h.disk.model } : {}), ...(h.disk.serial ? { serial: h.disk.serial } : {}), ...(h.box.ip ? { ip: h.box.ip } : {}), ...(h.box.name ? { name: h.box.name } : {}) },
+    origin: { size: h.disk.size, ...(h.disk.model ? { model: h.disk.model } : {}), ...(h.disk.serial ? { serial: h.disk.serial } : {}), ...(h.box.ip ? { ip: h.box.ip } : {}), ...(h.box.name ? { name: h.box.name } : {}), ...(h.box.request ? { request: h.box.request } : {}) },
   };
 }
 

@@ -38,7 +38,7 @@ export interface GenerationHeader {
   device: string;
   generation: number;
   createdAt: string;
-  box: { ip?: string; name?: string };
+  box: { ip?: string; name?: string; request?: string };
   disk: { size: number; model?: string; serial?: string };
   tool: { name: 'tbx'; version: string };
   chunking: { block: number; minChunk: number; maxChunk: number; zeroRunMin: number; digest: 'blake3'; compression: string };

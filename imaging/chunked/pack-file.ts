@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../../lib/atomic-write.js';
 import { ImageIntegrityError } from '../store.js';
 import { packPaths, type StorePaths } from './layout.js';
 import { blake3 } from './native.js';
+import { shareWriteError } from '../share-write-error.js';
 
 /**
  * Packs hold the chunk store's data: `<id>.pack` is a run of zstd frames, each compressing
@@ -144,7 +145,7 @@ export class PackWriter {
   async add(compressed: Uint8Array, rawLength: number, chunks: FrameChunk[], digest: Buffer): Promise<void> {
     if (!this.fh) await this.start();
     const frame: Frame = { pack: this.id, offset: this.size, storedLength: compressed.length, rawLength, digest, chunks, checked: true };
-    await this.fh!.write(compressed, 0, compressed.length, this.size);
+    await this.fh!.write(compressed, 0, compressed.length, this.size).catch((err: unknown) => Promise.reject(shareWriteError(this.tmp, err, `${this.size} bytes written to it`)));
     this.size += compressed.length;
     this.storedBytes += compressed.length;
     this.frames.push(frame);
@@ -159,11 +160,11 @@ export class PackWriter {
     this.frames = [];
     const p = packPaths(this.store, id);
     const sealed = (async () => {
-      await fh.sync();
+      await fh.sync().catch((err: unknown) => Promise.reject(shareWriteError(tmp, err)));
       await fh.close();
       await rename(tmp, p.pack);
       // The index is what makes the pack count, so it is written only once the pack is durable.
-      await writeFileAtomic(p.index, encodePackIndex(frames));
+      await writeFileAtomic(p.index, encodePackIndex(frames)).catch((err: unknown) => Promise.reject(shareWriteError(p.index, err)));
       this.onSealed(frames);
     })();
     sealed.catch(() => undefined);

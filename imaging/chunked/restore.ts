@@ -180,10 +180,9 @@ async function* zeroRuns(gen: GenerationFile, diff: Diff): AsyncGenerator<[numbe
 }
 
 /**
- * Zero the runs. Large ones go to the kernel's zero-range operation (util-linux
- * `fallocate --zero-range`: unwritten extents on a file, WRITE ZEROES or plain zero writes on
- * a block device), small ones and any the kernel refuses are written. Adds the bytes zeroed
- * to `written` as they are.
+ * Zero the runs. Large ones go to the kernel (see {@link zeroRange}: a hole punched in a
+ * regular file, WRITE ZEROES or plain zero writes on a block device), small ones and any the
+ * kernel refuses are written. Adds the bytes zeroed to `written` as they are.
  */
 async function writeZeros(fh: FileHandle, path: string, runs: AsyncIterable<[number, number]>, written: { bytes: number }): Promise<void> {
   const jobs: Array<Promise<void>> = [];

@@ -150,3 +150,23 @@ async function zeroFreeBlocks(path: string): Promise<void> {
   }
   await fh.close();
 }
+
+test('restore onto a regular file: zero runs become holes (it takes the data\'s space, not the disk\'s), still bit-exact', async (t) => {
+  const share = await makeShare(t);
+  const box = await share.box('10.0.0.1');
+  const disk = join(share.root, 'sda');
+  // 64 MiB, of which 4 MiB of data at the start and 4 MiB at the end: the rest zeros.
+  await writeFile(disk, Buffer.alloc(0));
+  await execa('truncate', ['-s', String(64 * MiB), disk]);
+  await scribble(disk, 0, 4 * MiB, 'head');
+  await scribble(disk, 60 * MiB, 4 * MiB, 'tail');
+  const original = await sha256File(disk);
+  const s = store();
+  await s.backup(diskAt(disk), box, { replace: false, skipFree: false, ...ctx });
+  await writeFile(disk, prng('garbage', 64 * MiB));
+  const [image] = await s.list(box);
+  await s.restore(image!, diskAt(disk), box, ctx);
+  assert.equal(await sha256File(disk), original);
+  const allocated = (await stat(disk)).blocks * 512;
+  assert.ok(allocated <= 16 * MiB, `the restored file takes ${allocated} bytes of 64 MiB`);
+});
