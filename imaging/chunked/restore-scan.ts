@@ -34,6 +34,18 @@ export class RangeList {
     this.length++;
   }
 
+  /**
+   * A test for whether `[offset, offset+length)` lies inside one run, for callers that ask
+   * in increasing offset order (it only moves forward).
+   */
+  coverage(): (offset: number, length: number) => boolean {
+    let i = 0;
+    return (offset, length) => {
+      while (i < this.length && this.pairs[i * 2]! + this.pairs[i * 2 + 1]! <= offset) i++;
+      return i < this.length && this.pairs[i * 2]! <= offset && offset + length <= this.pairs[i * 2]! + this.pairs[i * 2 + 1]!;
+    };
+  }
+
   /** Every run, in order. */
   *[Symbol.iterator](): Generator<[number, number]> {
     for (let i = 0; i < this.length; i++) yield [this.pairs[i * 2]!, this.pairs[i * 2 + 1]!];
@@ -91,9 +103,10 @@ export async function countData(gen: GenerationFile): Promise<number> {
 /**
  * Compare the disk with the index: worker threads read and compare 8 MiB at a time (BLAKE3
  * per data extent, zero check per 4 KiB block of zero and free extents). With `record`, the
- * differences are kept as a {@link Diff}; the read-back only counts them.
+ * differences are kept as a {@link Diff}; the read-back only counts them. Zero and free
+ * extents inside `holes` (runs now punched out of a regular file) are not read.
  */
-export async function scanDisk(fh: FileHandle, gen: GenerationFile, pool: WorkerPool, o: { record: boolean; progress?: (done: number, total: number) => void }): Promise<{ diff: Diff; zeroRuns: number }> {
+export async function scanDisk(fh: FileHandle, gen: GenerationFile, pool: WorkerPool, o: { record: boolean; holes?: RangeList; progress?: (done: number, total: number) => void }): Promise<{ diff: Diff; zeroRuns: number }> {
   const diff: Diff = { data: o.record ? new Uint8Array(Math.ceil(gen.count / 8)) : new Uint8Array(0), zeros: o.record ? new RangeList() : null, chunks: 0 };
   let zeroRuns = 0;
   // Zero runs are appended in disk order: results of later batches wait for earlier ones.
@@ -108,8 +121,9 @@ export async function scanDisk(fh: FileHandle, gen: GenerationFile, pool: Worker
   };
   const inFlight: Array<Promise<void>> = [];
   let done = 0;
+  const inHole = o.holes?.coverage() ?? (() => false);
   for await (const { first, entries } of gen.windows()) {
-    for (const { start, end, table, base } of scanBatches(entries, first)) {
+    for (const { start, end, table, base } of scanBatches(entries, first, inHole)) {
       const mine = seq++;
       const task = pool.run({ type: 'scan', fd: fh.fd, start, end, entries: table }, pool.size ? [table.buffer as ArrayBuffer] : []).then((r) => {
         if (r.type !== 'scan') throw new Error('unexpected worker result');
@@ -134,12 +148,18 @@ export async function scanDisk(fh: FileHandle, gen: GenerationFile, pool: Worker
 /**
  * Runs of consecutive entries of one window covering at most SCAN_SIZE bytes; a longer zero
  * or free extent is split into SCAN_SIZE pieces of its own, so no read buffer is ever larger.
- * `base` is the index of the batch's first entry in the generation.
+ * `base` is the index of the batch's first entry in the generation. Zero and free extents for
+ * which `skip` holds are left out (a batch never spans one).
  */
-function* scanBatches(entries: Buffer, firstIndex: number): Generator<{ start: number; end: number; table: Buffer; base: number }> {
+function* scanBatches(entries: Buffer, firstIndex: number, skip: (offset: number, length: number) => boolean): Generator<{ start: number; end: number; table: Buffer; base: number }> {
   const count = entries.length / ENTRY;
+  const skipped = (e: { offset: number; length: number; kind: number }) => e.kind !== KIND.data && skip(e.offset, e.length);
   for (let first = 0; first < count; ) {
     const head = entryAt(entries, first);
+    if (skipped(head)) {
+      first++;
+      continue;
+    }
     if (head.length > SCAN_SIZE) {
       for (let o = head.offset; o < head.offset + head.length; o += SCAN_SIZE) {
         const n = Math.min(SCAN_SIZE, head.offset + head.length - o);
@@ -157,7 +177,7 @@ function* scanBatches(entries: Buffer, firstIndex: number): Generator<{ start: n
     let end = head.offset + head.length;
     while (last + 1 < count) {
       const e = entryAt(entries, last + 1);
-      if (e.offset + e.length - head.offset > SCAN_SIZE) break;
+      if (e.offset + e.length - head.offset > SCAN_SIZE || skipped(e)) break;
       last++;
       end = e.offset + e.length;
     }

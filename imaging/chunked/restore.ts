@@ -8,7 +8,7 @@ import type { GenerationFile } from './generation-file.js';
 import { ENTRY, KIND } from './index-file.js';
 import { packPaths, type StorePaths } from './layout.js';
 import { keyOf, type FrameChunk } from './pack-file.js';
-import { countData, sampleSimilarity, scanDisk, writesData, type Diff } from './restore-scan.js';
+import { countData, RangeList, sampleSimilarity, scanDisk, writesData, type Diff } from './restore-scan.js';
 import type { WorkerPool } from './worker-pool.js';
 import { zeroRange } from './zero-range.js';
 import { dropCache } from '../drop-cache.js';
@@ -58,7 +58,9 @@ export interface RestoreOutcome {
  *    again, and only differing chunks and non-zero blocks are written; then fsync;
  * 5. read back: the device's buffer cache is dropped and the whole disk is compared with the
  *    index again (the step 2 scan); any difference is an ImageIntegrityError, so a disk that
- *    does not hold the image is never reported restored.
+ *    does not hold the image is never reported restored. Only zero runs that are now holes
+ *    of a regular file are not read again: a hole reads zero by definition, and reading
+ *    gigabytes of it would only check the file system.
  * Worker threads read the disk and the packs and write the disk themselves: 8 MiB buffers
  * never cross threads, which keeps the main thread's garbage collector out of the way. The
  * index is read in windows; what is held for the whole disk is the store's chunk index
@@ -96,8 +98,9 @@ export async function restoreGeneration(job: RestoreJob): Promise<RestoreOutcome
     lap('verify');
     job.log.debug({ similar, chunks: diff.chunks, frames: choice.frames, zeroRanges: diff.zeros?.length ?? 'all', verifiedBytes: choice.verifiedBytes }, 'restore plan');
     const written = { bytes: 0 };
+    const holes = new RangeList();
     try {
-      await Promise.all([writeFrames(fh, gen, diff, index, choice, job, written), writeZeros(fh, job.disk.path, zeroRuns(gen, diff), written)]);
+      await Promise.all([writeFrames(fh, gen, diff, index, choice, job, written), writeZeros(fh, job.disk.path, zeroRuns(gen, diff), written, holes)]);
       lap('write');
       await fh.sync();
       lap('sync');
@@ -105,7 +108,7 @@ export async function restoreGeneration(job: RestoreJob): Promise<RestoreOutcome
       throw new ImageIntegrityError(`restoring ${what} failed after ${written.bytes} bytes written: ${describeError(err)}`, { cause: err });
     }
     await dropCache(job.disk.path);
-    const after = await scanDisk(fh, gen, job.pool, { record: false });
+    const after = await scanDisk(fh, gen, job.pool, { record: false, holes });
     lap('read-back');
     if (after.diff.chunks || after.zeroRuns) {
       throw new ImageIntegrityError(`${job.disk.device} does not read back as generation ${header.generation} after writing ${written.bytes} bytes: ${after.diff.chunks} chunks and ${after.zeroRuns} zero runs differ (a failing disk?)`);
@@ -182,13 +185,16 @@ async function* zeroRuns(gen: GenerationFile, diff: Diff): AsyncGenerator<[numbe
 /**
  * Zero the runs. Large ones go to the kernel (see {@link zeroRange}: a hole punched in a
  * regular file, WRITE ZEROES or plain zero writes on a block device), small ones and any the
- * kernel refuses are written. Adds the bytes zeroed to `written` as they are.
+ * kernel refuses are written. Adds the bytes zeroed to `written` as they are, and the runs
+ * that became holes of a regular file to `holes`.
  */
-async function writeZeros(fh: FileHandle, path: string, runs: AsyncIterable<[number, number]>, written: { bytes: number }): Promise<void> {
+async function writeZeros(fh: FileHandle, path: string, runs: AsyncIterable<[number, number]>, written: { bytes: number }, holes: RangeList): Promise<void> {
   const jobs: Array<Promise<void>> = [];
   for await (const [offset, length] of runs) {
-    if (length >= ZERO_RANGE_MIN && (await zeroRange(path, offset, length))) {
+    const done = length >= ZERO_RANGE_MIN ? await zeroRange(path, offset, length) : false;
+    if (done) {
       written.bytes += length;
+      if (done === 'hole') holes.push(offset, length);
       continue;
     }
     for (let o = offset, end = offset + length; o < end; o += ZEROS.length) {

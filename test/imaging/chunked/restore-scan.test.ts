@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { GenerationFile } from '../../../imaging/chunked/generation-file.js';
+import { RangeList, scanDisk } from '../../../imaging/chunked/restore-scan.js';
+import { WorkerPool } from '../../../imaging/chunked/worker-pool.js';
+import { ctx, diskAt, makeShare, store } from '../../helpers/chunk-store.js';
+import { makeTestDisk, scribble } from '../../helpers/disks.js';
+
+const MiB = 1 << 20;
+
+test('the read-back scan skips only zero extents that lie wholly inside holes, never data', async (t) => {
+  const share = await makeShare(t);
+  const box = await share.box('10.0.0.1');
+  const disk = await makeTestDisk(join(share.root, 'sda'), 32 * MiB, 'box-1');
+  await store().backup(diskAt(disk), box, { replace: false, ...ctx });
+  await scribble(disk, 3 * MiB + 8192, 4096, 'in-data');
+  await scribble(disk, 9 * MiB + 100, 10, 'in-zero-run');
+
+  const gen = await GenerationFile.open(join(box, 'images', 'sda', '00000001.tbxi'));
+  const fh = await open(disk, 'r');
+  const pool = new WorkerPool(0);
+  t.after(async () => {
+    await fh.close();
+    await gen.close();
+  });
+  const scan = (holes?: RangeList) => scanDisk(fh, gen, pool, { record: false, ...(holes ? { holes } : {}) });
+  const ranges = (...runs: Array<[number, number]>) => runs.reduce((l, [o, n]) => (l.push(o, n), l), new RangeList());
+
+  const all = await scan();
+  assert.equal(all.diff.chunks, 1, 'the changed data chunk');
+  assert.equal(all.zeroRuns, 1, 'the non-zero bytes in a zero extent');
+
+  const whole = await scan(ranges([0, 32 * MiB]));
+  assert.equal(whole.zeroRuns, 0, 'a zero extent inside a hole is not read');
+  assert.equal(whole.diff.chunks, 1, 'data extents are read whatever the holes say');
+
+  const partial = await scan(ranges([9 * MiB, 8192]));
+  assert.equal(partial.zeroRuns, 1, 'a zero extent only partly inside a hole is still read');
+});
