@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -130,6 +130,8 @@ function report(): { rows: string[][]; figures: Record<string, unknown> } {
 async function main(): Promise<void> {
   await execa('bash', [join(pkg, 'bench', 'make-disks.sh'), cache], { stdio: 'inherit' });
   await mkdir(work, { recursive: true });
+  // "v2 4096": disks as make-images.sh built them; "v2-nobase": without the debootstrap root.
+  const disks = (await readFile(join(cache, 'disks.done'), 'utf8')).trim();
   process.stderr.write('gzip sizes of the next week\'s disk and the second box (sizes only, not timed)\n');
   const gzipSizes: Record<string, number> = {};
   for (const n of ['week2', 'other']) gzipSizes[n] = Number((await execa('bash', ['-o', 'pipefail', '-c', `gzip -c ${img(n)} | wc -c`])).stdout.trim());
@@ -139,9 +141,9 @@ async function main(): Promise<void> {
   const text = rows.map((r) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`);
   text.splice(1, 0, `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   const cpu = execFileSync('nproc').toString().trim();
-  process.stdout.write(`\ntbx imaging benchmark: median of ${runs} interleaved runs, ${cpu} cores, disks of ${(median('diskBytes') / MiB).toFixed(0)} MiB\n${text.join('\n')}\n`);
+  process.stdout.write(`\ntbx imaging benchmark: median of ${runs} interleaved runs, ${cpu} cores, disks of ${(median('diskBytes') / MiB).toFixed(0)} MiB (${disks})\n${text.join('\n')}\n`);
   process.stdout.write(`bit-identical after full restore: ${samples[0]!.fullRestoreIdentical ? 'yes' : 'NO'}; after differential restore: ${samples[0]!.diffRestoreIdentical ? 'yes' : 'NO'}\n`);
-  await writeFile(join(pkg, 'bench', 'results.json'), `${JSON.stringify({ at: new Date().toISOString(), runs, cores: Number(cpu), figures, samples }, null, 2)}\n`);
+  await writeFile(join(pkg, 'bench', 'results.json'), `${JSON.stringify({ at: new Date().toISOString(), runs, cores: Number(cpu), disks, figures, samples }, null, 2)}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -1,33 +1,50 @@
 #!/usr/bin/env bash
 # Build the imaging benchmark's 4 GiB test disks once, into a cache directory outside the
-# repo (default ${TMPDIR:-/tmp}/tbx-bench). Adapted from shared/docs/bench-images/make-images.sh,
-# without debootstrap: the OS-like tree is a copy of this machine's /usr (binaries, libraries,
-# headers, python), so the disks are reproducible on one machine as long as /usr does not change.
-#   os.img       ext4, OS-like tree, free space zero (a freshly installed disk)
+# repo (default ${TMPDIR:-/tmp}/tbx-bench), the way shared/docs/bench-images/make-images.sh
+# built the disks behind the issue's figures: a Debian bookworm minbase root (debootstrap,
+# cached in the same directory) plus ~1.3 GB of this machine's /usr under /opt/hostusr
+# (binaries, libraries, headers, python), so the disks are reproducible on one machine as long
+# as the mirror's bookworm and /usr do not change.
+#   os.img       ext4, the OS tree, free space zero (a freshly installed disk)
 #   used.img     same tree, but the free space held old random data before mkfs (a used disk)
 #   week2.img    os.img changed in place with debugfs: a new package, "upgraded" files, deletions (~3 %)
 #   other.img    the same tree installed on another box: a 10 MiB + 12 KiB file first shifts the layout
 #   garbage.img  random data, the target of the full restore
 # Everything random is derived from fixed keys (openssl aes-128-ctr, sha256 chains).
-# Needs: e2fsprogs openssl python3 coreutils.
+# Needs: debootstrap (and the Debian mirror apt uses) e2fsprogs openssl python3 coreutils.
+# Without debootstrap or the mirror it builds the disks without the minbase root and says so
+# (disks.done then reads "v2-nobase"; the benchmark prints it).
 set -euo pipefail
 OUT=${1:-${TBX_BENCH_DIR:-${TMPDIR:-/tmp}/tbx-bench}}
 SIZE_MB=${TBX_BENCH_DISK_MB:-4096}
 mkdir -p "$OUT"
 cd "$OUT"
-if [ -f disks.done ] && [ "$(cat disks.done)" = "v1 $SIZE_MB" ]; then echo "bench disks: cached in $OUT"; exit 0; fi
+if [ -f disks.done ] && grep -qx "v2\(-nobase\)\? $SIZE_MB" disks.done; then echo "bench disks: cached in $OUT ($(cat disks.done))"; exit 0; fi
 rm -f disks.done
 
 random_file() { # <file> <key> <MiB>: deterministic random bytes
   openssl enc -aes-128-ctr -nosalt -pass "pass:$2" -pbkdf2 -in /dev/zero 2>/dev/null | head -c $(($3 * 1024 * 1024)) > "$1" || true
 }
 
-# ---- 1. the OS-like tree (~1.3 GB) ------------------------------------------
-rm -rf tree1 && mkdir -p tree1/usr/lib tree1/etc tree1/var/log
-cp -a /usr/bin tree1/usr/
-cp -a /usr/lib/x86_64-linux-gnu /usr/lib/gcc /usr/lib/python3.11 tree1/usr/lib/
-cp -a /usr/include tree1/usr/
-cp -a /etc/debian_version /etc/os-release tree1/etc/ 2>/dev/null || true
+# ---- 1. the OS tree: minbase root + ~1.3 GB of host payload ----------------
+VERSION=v2
+MIRROR=${TBX_BENCH_MIRROR:-$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)}
+MIRROR=${MIRROR:-http://deb.debian.org/debian}
+if [ ! -x rootfs/usr/bin/apt ]; then
+  rm -rf rootfs rootfs.tmp
+  if command -v debootstrap >/dev/null && debootstrap --variant=minbase bookworm rootfs.tmp "$MIRROR" >debootstrap.log 2>&1; then
+    mv rootfs.tmp rootfs
+  else
+    echo "WARN: debootstrap bookworm from $MIRROR failed (see $OUT/debootstrap.log): building the disks without the minbase root"
+    rm -rf rootfs.tmp && mkdir -p rootfs/etc
+    VERSION=v2-nobase
+  fi
+fi
+rm -rf tree1 && cp -a rootfs tree1
+P=tree1/opt/hostusr && mkdir -p $P/lib
+cp -a /usr/bin $P/
+cp -a /usr/lib/x86_64-linux-gnu /usr/lib/gcc /usr/lib/python3.11 $P/lib/
+cp -a /usr/include $P/
 du -sh tree1
 
 MKFS_OPTS="-q -F -t ext4 -b 4096 -U 0b1e9f6e-0000-4000-8000-000000000001 -E nodiscard,lazy_itable_init=0,lazy_journal_init=0,hash_seed=0b1e9f6e-0000-4000-8000-000000000002"
@@ -51,7 +68,7 @@ else random_file mods/new/payload.bin newpackage 40; fi
 du -sh mods/new
 python3 - <<'PY'
 import os, hashlib
-root='tree1'; base='usr/lib/x86_64-linux-gnu'
+root='tree1'; base='opt/hostusr/lib/x86_64-linux-gnu'
 files=[]
 for d,_,fs in os.walk(os.path.join(root,base)):
     for f in sorted(fs):
@@ -91,7 +108,7 @@ with open('mods/debugfs.cmds','w') as f:
     for rel,tmp in cmds: f.write('write %s %s.dpkg-new\n'%(tmp,rel))
     for rel,tmp in cmds:
         f.write('rm %s\n'%rel); f.write('ln %s.dpkg-new %s\n'%(rel,rel)); f.write('unlink %s.dpkg-new\n'%rel)
-    for d,_,fs in os.walk(os.path.join(root,'usr/lib/python3.11/test')):
+    for d,_,fs in os.walk(os.path.join(root,'opt/hostusr/lib/python3.11/test')):
         for ff in sorted(fs):
             p=os.path.join(d,ff)
             if os.path.isfile(p) and not os.path.islink(p): f.write('rm /%s\n'%os.path.relpath(p,root))
@@ -117,4 +134,4 @@ random_file garbage.img restoretarget "$SIZE_MB"
 
 rm -rf tree1 mods
 ls -l ./*.img
-echo "v1 $SIZE_MB" > disks.done
+echo "$VERSION $SIZE_MB" > disks.done
