@@ -10,7 +10,7 @@ import { packPaths, type StorePaths } from './layout.js';
 import { keyOf, type FrameChunk } from './pack-file.js';
 import { countData, RangeList, sampleSimilarity, scanDisk, writesData, type Diff } from './restore-scan.js';
 import type { WorkerPool } from './worker-pool.js';
-import { zeroRange } from './zero-range.js';
+import { zeroRanges } from './zero-range.js';
 import { dropCache } from '../drop-cache.js';
 
 const ZEROS = Buffer.alloc(1024 * 1024);
@@ -182,26 +182,40 @@ async function* zeroRuns(gen: GenerationFile, diff: Diff): AsyncGenerator<[numbe
   if (run) yield run;
 }
 
+/** Large zero runs handed to the kernel at a time. */
+const ZERO_BATCH = 256;
+
 /**
- * Zero the runs. Large ones go to the kernel (see {@link zeroRange}: a hole punched in a
- * regular file, WRITE ZEROES or plain zero writes on a block device), small ones and any the
- * kernel refuses are written. Adds the bytes zeroed to `written` as they are, and the runs
- * that became holes of a regular file to `holes`.
+ * Zero the runs. Large ones go to the kernel in batches (see {@link zeroRanges}: a hole
+ * punched in a regular file, WRITE ZEROES or plain zero writes on a block device), small ones
+ * and any the kernel refuses are written. Adds the bytes zeroed to `written` as they are, and
+ * the runs that became holes of a regular file to `holes`.
  */
 async function writeZeros(fh: FileHandle, path: string, runs: AsyncIterable<[number, number]>, written: { bytes: number }, holes: RangeList): Promise<void> {
   const jobs: Array<Promise<void>> = [];
-  for await (const [offset, length] of runs) {
-    const done = length >= ZERO_RANGE_MIN ? await zeroRange(path, offset, length) : false;
-    if (done) {
-      written.bytes += length;
-      if (done === 'hole') holes.push(offset, length);
-      continue;
-    }
+  const write = async (offset: number, length: number) => {
     for (let o = offset, end = offset + length; o < end; o += ZEROS.length) {
       jobs.push(writeFully(fh, ZEROS.subarray(0, Math.min(ZEROS.length, end - o)), o, written));
       if (jobs.length >= 16) await Promise.all(jobs.splice(0));
     }
+  };
+  let batch: Array<[number, number]> = [];
+  const flush = async () => {
+    const done = await zeroRanges(path, batch);
+    for (const [i, [offset, length]] of batch.entries()) {
+      if (!done[i]) await write(offset, length);
+      else {
+        written.bytes += length;
+        if (done[i] === 'hole') holes.push(offset, length);
+      }
+    }
+    batch = [];
+  };
+  for await (const [offset, length] of runs) {
+    if (length < ZERO_RANGE_MIN) await write(offset, length);
+    else if (batch.push([offset, length]) >= ZERO_BATCH) await flush();
   }
+  await flush();
   await Promise.all(jobs);
 }
 
