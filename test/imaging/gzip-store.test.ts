@@ -123,6 +123,11 @@ const damage: Array<[string, (box: string) => Promise<void>, RegExp]> = [
     const file = join(box, 'sda.gz.disk.json');
     await writeFile(file, (await readFile(file, 'utf8')).replace('"serial":"S1"', '"serial":"S0"'));
   }, /sda\.gz\.disk\.json is damaged \(its own check fails/],
+  ['a .sha256 with one hex digit changed (still a sha256sum line)', async (box) => {
+    const file = join(box, 'sda.gz.sha256');
+    const text = await readFile(file, 'utf8');
+    await writeFile(file, `${text[0] === '0' ? '1' : '0'}${text.slice(1)}`);
+  }, /sda\.gz\.sha256 is damaged: it records sha256 [0-9a-f]{64}, but the image hashes to [0-9a-f]{64}, as sda\.gz\.disk\.json records/],
 ];
 
 for (const [what, harm, says] of damage) {
