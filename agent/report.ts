@@ -6,11 +6,10 @@ import { statusCommitMessage } from '../fleet/commit-message.js';
 import { parseFleetFile } from '../fleet/parse-file.js';
 import { cloneDirFor, openFleet } from '../fleet/source.js';
 import { formatStatus, statusPath } from '../fleet/status-file.js';
-import { removeFile, writeFileAtomic } from '../lib/atomic-write.js';
+import { removeFile } from '../lib/atomic-write.js';
 import { describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { BOX_FILES } from '../share/layout.js';
-import { writeSpooledStatus } from '../share/spool.js';
+import { markPushing, writeSpooledStatus } from '../share/spool.js';
 import type { TestboxStatus } from '../schema/types.js';
 import type { SeedLog } from './seed-log.js';
 
@@ -39,35 +38,39 @@ export interface Reported {
  */
 export async function reportStatus(status: TestboxStatus, target: ReportTarget, seedLog: SeedLog, log: Logger): Promise<Reported> {
   const r: Reported = { spooled: false, committed: false, durable: false };
-  if (target.backupRoot !== undefined) {
-    try {
-      await writeSpooledStatus(target.backupRoot, status);
-      r.spooled = true;
-    } catch (err) {
-      seedLog.error(`could not write the status to the share: ${describeError(err)}`);
+  const pushes = target.fleet !== undefined && status.phase !== 'Running';
+  const deadlineMs = target.pushDeadlineMs ?? 300_000;
+  // Tell the reconciler not to forward the spooled status while we are still pushing it. The
+  // marker goes first: a pass (a --watch pass wakes on the spool write) that saw the spooled
+  // status without it would forward it and race the push.
+  const marker = pushes && target.backupRoot !== undefined ? await markPushing(target.backupRoot, status.ip, new Date(Date.now() + deadlineMs + 60_000)).catch(() => undefined) : undefined;
+  try {
+    if (target.backupRoot !== undefined) {
+      try {
+        await writeSpooledStatus(target.backupRoot, status);
+        r.spooled = true;
+      } catch (err) {
+        seedLog.error(`could not write the status to the share: ${describeError(err)}`);
+      }
     }
-  }
-  if (target.fleet && status.phase !== 'Running') {
-    const stateDir = target.stateDir ?? join(tmpdir(), 'tbx-agent');
-    const deadlineMs = target.pushDeadlineMs ?? 300_000;
-    // Tell the reconciler not to forward this spooled status while we are still pushing it.
-    const marker = r.spooled && target.backupRoot !== undefined ? join(target.backupRoot, status.ip, BOX_FILES.pushing) : undefined;
-    if (marker) await writeFileAtomic(marker, JSON.stringify({ pid: process.pid, until: new Date(Date.now() + deadlineMs + 60_000).toISOString() }), { root: target.backupRoot }).catch(() => undefined);
-    try {
-      const res = await commitFiles(
-        { dir: cloneDirFor(stateDir, target.fleet, true), url: target.fleet, shallow: true, deadlineMs, ...(target.branch ? { branch: target.branch } : {}) },
-        [{ path: statusPath(status.name), content: formatStatus(status) }],
-        statusCommitMessage(status),
-        { name: `tbx agent (${status.name})`, email: `tbx-agent+${status.name}@localhost` },
-      );
-      r.committed = true;
-      seedLog.info(`status ${status.phase} committed to the fleet repo${res.commit ? ` as ${res.commit.slice(0, 12)}` : ''} after ${res.attempts} push attempt(s)`);
-    } catch (err) {
-      log.warn({ err: describeError(err) }, 'status not committed');
-      seedLog.info(`git unreachable (${describeError(err)}); the status stays spooled on the share and the reconciler will forward it`);
-    } finally {
-      if (marker) await removeFile(marker).catch(() => undefined);
+    if (pushes) {
+      const stateDir = target.stateDir ?? join(tmpdir(), 'tbx-agent');
+      try {
+        const res = await commitFiles(
+          { dir: cloneDirFor(stateDir, target.fleet!, true), url: target.fleet!, shallow: true, deadlineMs, ...(target.branch ? { branch: target.branch } : {}) },
+          [{ path: statusPath(status.name), content: formatStatus(status) }],
+          statusCommitMessage(status),
+          { name: `tbx agent (${status.name})`, email: `tbx-agent+${status.name}@localhost` },
+        );
+        r.committed = true;
+        seedLog.info(`status ${status.phase} committed to the fleet repo${res.commit ? ` as ${res.commit.slice(0, 12)}` : ''} after ${res.attempts} push attempt(s)`);
+      } catch (err) {
+        log.warn({ err: describeError(err) }, 'status not committed');
+        seedLog.info(`git unreachable (${describeError(err)}); the status stays spooled on the share and the reconciler will forward it`);
+      }
     }
+  } finally {
+    if (marker) await removeFile(marker).catch(() => undefined);
   }
   r.durable = r.spooled || r.committed;
   return r;

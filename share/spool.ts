@@ -23,6 +23,17 @@ export async function writeSpooledStatus(backupRoot: string, status: TestboxStat
   await writeFileAtomic(join(dir, BOX_FILES.status), formatStatus(status), { root: backupRoot });
 }
 
+/**
+ * Mark `<backup>/<ip>/` as "the agent is still pushing its status to git until `until`", so a
+ * reconciler pass does not forward the spooled copy meanwhile. Returns the marker's path.
+ */
+export async function markPushing(backupRoot: string, ip: string, until: Date): Promise<string> {
+  const dir = await ensureDirUnder(backupRoot, ip);
+  const file = join(dir, BOX_FILES.pushing);
+  await writeFileAtomic(file, JSON.stringify({ pid: process.pid, until: until.toISOString() }), { root: backupRoot });
+  return file;
+}
+
 /** Read `<backup>/<ip>/status.yaml`, validated like a status file in git. Missing -> empty. */
 export async function readSpooledStatus(backupRoot: string, ip: string): Promise<Spooled> {
   const file = join(boxDir(backupRoot, ip), BOX_FILES.status);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { access, readFile, writeFile } from 'node:fs/promises';
+import { watch } from 'node:fs';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
@@ -27,6 +28,29 @@ describe('status reports', () => {
     for (const n of names) assert.ok(log.includes(`${n}: refresh-info Succeeded (request r1)`), `${n} missing from git log:\n${log.join('\n')}`);
     await repo.pull();
     for (const n of names) assert.equal(parse(await readFile(join(repo.work, 'status', `${n}.yaml`), 'utf8')).phase, 'Succeeded');
+  });
+
+  test('the "still pushing" marker appears before the spooled status, so no pass forwards a status the agent is pushing', async (t) => {
+    const root = await tempDir(t);
+    const shares = await makeShares(root, { withDefault: true });
+    const repo = await makeFleetRepo(root, { 'fleet.yaml': seedSite(), 'testboxes/tb-a.yaml': box('tb-a', '10.0.0.10', { action: 'refresh-info', request: 'r1' }) });
+    const b = await makeAgentBox(root, 'tb-a', '10.0.0.10', { sda: 1 });
+    await requestAction(b, shares, 'refresh-info', 'r1');
+    const dir = join(shares.backup, '10.0.0.10');
+    await mkdir(dir, { recursive: true });
+    // inotify reports a directory's changes in the order they happened
+    const seen: string[] = [];
+    const watcher = watch(dir, (_event, file) => {
+      if ((file === 'status.yaml' || file === '.status-push.json') && seen.at(-1) !== file) seen.push(file);
+    });
+    t.after(() => watcher.close());
+    const r = await runAgent(b, shares, ['--fleet', repo.bare]);
+    assert.equal(r.exitCode, 0, r.all);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Running is only spooled; the final status: marker written, status spooled, pushed, marker removed.
+    assert.deepEqual(seen.slice(-3), ['.status-push.json', 'status.yaml', '.status-push.json'], seen.join(' '));
+    assert.equal(await exists(join(dir, '.status-push.json')), false, 'the marker goes once the push is done');
+    assert.ok((await repo.log()).includes('tb-a: refresh-info Succeeded (request r1)'));
   });
 
   test('git unreachable -> status spooled, run completes; next reconcile forwards it into git', async (t) => {
