@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { access, readFile, readdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { createHash } from 'node:crypto';
@@ -99,7 +99,7 @@ describe('tbx agent: actions', () => {
     test(`restore of an image made by the seed's own pipeline (dd bs=256K | gzip -c > ${name}) -> bit for bit`, async (t) => {
       const { shares, box: b, boxDir } = await setup(t);
       const original = await sha256Of(b.disk('sda'));
-      await import('node:fs/promises').then((fs) => fs.mkdir(boxDir, { recursive: true }));
+      await mkdir(boxDir, { recursive: true });
       execFileSync('bash', ['-c', `dd if="$1" bs=256K status=none | gzip -c > "$2"`, '_', b.disk('sda'), join(boxDir, name)]);
       await breakDisk(b.disk('sda'), 7);
       await requestAction(b, shares, 'restore', 'r1', 'gzip');

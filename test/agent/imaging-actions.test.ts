@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { test } from 'node:test';
@@ -80,7 +80,6 @@ test("the seed's <dev>.gz still restores, and testbox-format=gzip still writes i
 
   // A seed-era image: no sidecar, written by dd | gzip.
   const dir = join(shares.backup, box.ip);
-  const { rm } = await import('node:fs/promises');
   await rm(join(dir, 'sda.gz.sha256'));
   await pipeline(createReadStream(box.disk), createGzip(), createWriteStream(join(dir, 'sda.gz')));
   await writeFile(box.disk, prng('broken', 16 * MiB));
@@ -99,6 +98,5 @@ test('backup-again keeps testbox-keep generations', async (t) => {
     assert.equal(r.exitCode, 0, r.output);
     assert.equal(r.status?.disks?.[0]?.generation, i + 1);
   }
-  const { readdir } = await import('node:fs/promises');
   assert.deepEqual(await readdir(join(shares.backup, box.ip, 'images', 'sda')), ['00000003.tbxi', '00000004.tbxi']);
 });

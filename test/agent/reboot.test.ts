@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { packageRoot } from '../../lib/package-root.js';
@@ -47,7 +47,7 @@ for (const c of cases) {
     const box = await makeAgentBox(root, 'tb-a', IP);
     const boxDir = join(shares.backup, IP);
     await requestAction(box, shares, c.action, 'r1', 'gzip');
-    await import('node:fs/promises').then((fs) => fs.mkdir(boxDir, { recursive: true }));
+    await mkdir(boxDir, { recursive: true });
     await c.arrange?.({ boxDir, cmdline: box.cmdline });
     const log = join(root, 'reboots.jsonl');
     const started = Date.now();

@@ -5,6 +5,7 @@ import type { TestContext } from 'node:test';
 import { ChunkStore } from '../../imaging/chunked/chunk-store.js';
 import type { DiskTarget } from '../../imaging/store.js';
 import { silentLogger } from '../../lib/logger.js';
+import { makeTestDisk, sha256File } from './disks.js';
 import { tempDir } from './tmp.js';
 
 /** A backup share (with its marker) in a temp dir, and a box directory in it per IP. */
@@ -36,3 +37,17 @@ export function store(options: ConstructorParameters<typeof ChunkStore>[0] = {})
 
 /** What imaging calls get as context in tests. */
 export const ctx = { log: silentLogger() };
+
+/**
+ * The usual start of a chunk-store test: a share, box 10.0.0.1, a `makeTestDisk` disk of
+ * `size` bytes from `seed` (its SHA-256 in `sha`), backed up once as generation 1 (`first`).
+ */
+export async function backedUpDisk(t: TestContext, size: number, seed: string) {
+  const share = await makeShare(t);
+  const box = await share.box('10.0.0.1');
+  const disk = await makeTestDisk(join(share.root, 'sda'), size, seed);
+  const sha = await sha256File(disk);
+  const s = store();
+  const first = await s.backup(diskAt(disk), box, { replace: false, ...ctx });
+  return { share, box, disk, sha, s, first };
+}

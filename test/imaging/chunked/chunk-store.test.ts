@@ -1,21 +1,16 @@
 import assert from 'node:assert/strict';
-import { copyFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
 import { ImageIntegrityError } from '../../../imaging/store.js';
-import { ctx, diskAt, makeShare, store } from '../../helpers/chunk-store.js';
+import { backedUpDisk, ctx, diskAt, makeShare, store } from '../../helpers/chunk-store.js';
 import { makeExt4Disk, makeTestDisk, prng, scribble, sha256File } from '../../helpers/disks.js';
 
 const MiB = 1 << 20;
 
 test('backup then restore onto a garbage disk is bit-exact and reports the index digest', async (t) => {
-  const share = await makeShare(t);
-  const box = await share.box('10.0.0.1');
-  const disk = await makeTestDisk(join(share.root, 'sda'), 24 * MiB, 'box-1');
-  const original = await sha256File(disk);
-  const s = store();
-  const b = await s.backup(diskAt(disk), box, { replace: false, ...ctx });
+  const { box, disk, sha: original, s, first: b } = await backedUpDisk(t, 24 * MiB, 'box-1');
   assert.equal(b.generation, 1);
   assert.equal(b.mode, 'whole-disk');
   assert.match(b.digest!, /^blake3-tree:[0-9a-f]{64}$/);
@@ -30,12 +25,7 @@ test('backup then restore onto a garbage disk is bit-exact and reports the index
 });
 
 test('differential restore writes only the chunks and blocks that differ', async (t) => {
-  const share = await makeShare(t);
-  const box = await share.box('10.0.0.1');
-  const disk = await makeTestDisk(join(share.root, 'sda'), 32 * MiB, 'box-1');
-  const original = await sha256File(disk);
-  const s = store();
-  await s.backup(diskAt(disk), box, { replace: false, ...ctx });
+  const { box, disk, sha: original, s } = await backedUpDisk(t, 32 * MiB, 'box-1');
   await scribble(disk, 3 * MiB + 8192, 4096, 'change-1'); // inside data
   await scribble(disk, 9 * MiB + 100, 10, 'change-2'); // inside a zero run
   await scribble(disk, 20 * MiB, 64 * 1024, 'change-3');
@@ -62,11 +52,7 @@ test('a second box with the same data at shifted offsets stores almost nothing n
 });
 
 test('a corrupt chunk is refused before any byte is written', async (t) => {
-  const share = await makeShare(t);
-  const box = await share.box('10.0.0.1');
-  const disk = await makeTestDisk(join(share.root, 'sda'), 16 * MiB, 'box-1');
-  const s = store();
-  await s.backup(diskAt(disk), box, { replace: false, ...ctx });
+  const { share, box, disk, s } = await backedUpDisk(t, 16 * MiB, 'box-1');
   const packs = join(share.backup, '.tbx-chunks', 'packs');
   const sub = (await readdir(packs))[0]!;
   const pack = join(packs, sub, (await readdir(join(packs, sub))).find((n) => n.endsWith('.pack'))!);
@@ -126,7 +112,7 @@ test('ext4: free space holding garbage is neither read nor stored, and restores 
 test('ext4 with inconsistent free counts falls back to whole-disk', async (t) => {
   const share = await makeShare(t);
   const disk = await makeExt4Disk(share.root, 'bad', 32);
-  const fh = await (await import('node:fs/promises')).open(disk, 'r+');
+  const fh = await open(disk, 'r+');
   const desc = Buffer.alloc(2);
   desc.writeUInt16LE(1); // group 0 now claims a single free block
   await fh.write(desc, 0, 2, 4096 + 0xc);
@@ -138,7 +124,7 @@ test('ext4 with inconsistent free counts falls back to whole-disk', async (t) =>
 /** Zero every block `dumpe2fs` reports as free ("Free blocks: 10-20, 25"). */
 async function zeroFreeBlocks(path: string): Promise<void> {
   const { stdout } = await execa('dumpe2fs', [path], { stderr: 'ignore' });
-  const fh = await (await import('node:fs/promises')).open(path, 'r+');
+  const fh = await open(path, 'r+');
   const zero = Buffer.alloc(4096);
   for (const line of stdout.split('\n')) {
     const m = /^\s+Free blocks: (.+)$/.exec(line);

@@ -7,18 +7,13 @@ import { collectGarbage } from '../../../imaging/chunked/gc.js';
 import { verifyImages } from '../../../imaging/chunked/verify.js';
 import { WorkerPool } from '../../../imaging/chunked/worker-pool.js';
 import { packageRoot } from '../../../lib/package-root.js';
-import { ctx, diskAt, makeShare, store } from '../../helpers/chunk-store.js';
-import { makeTestDisk, prng, sha256File } from '../../helpers/disks.js';
+import { backedUpDisk, ctx, diskAt } from '../../helpers/chunk-store.js';
+import { prng, sha256File } from '../../helpers/disks.js';
 
 const MiB = 1 << 20;
 
 test('a backup killed mid-way leaves the previous generation intact and restorable', async (t) => {
-  const share = await makeShare(t);
-  const box = await share.box('10.0.0.1');
-  const disk = await makeTestDisk(join(share.root, 'sda'), 16 * MiB, 'week-1');
-  const original = await sha256File(disk);
-  const s = store();
-  await s.backup(diskAt(disk), box, { replace: false, ...ctx });
+  const { share, box, disk, sha: original, s } = await backedUpDisk(t, 16 * MiB, 'week-1');
 
   // A second backup of new data, fed through stdin and killed (SIGKILL) after it sealed a pack.
   const child = execa(process.execPath, [join(packageRoot(), 'test', 'fixtures', 'backup-from-stdin.mjs'), box], { reject: false });

@@ -1,23 +1,18 @@
 import assert from 'node:assert/strict';
-import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { packPaths, storeAt } from '../../../imaging/chunked/layout.js';
 import { listPacks } from '../../../imaging/chunked/pack-file.js';
 import { runTbx } from '../../helpers/cli.js';
-import { ctx, diskAt, makeShare, store } from '../../helpers/chunk-store.js';
-import { makeTestDisk, prng, sha256File } from '../../helpers/disks.js';
+import { backedUpDisk, ctx, diskAt } from '../../helpers/chunk-store.js';
+import { prng, sha256File } from '../../helpers/disks.js';
 
 const MiB = 1 << 20;
 
 for (const damaged of ['first', 'second'] as const) {
   test(`a chunk stored twice, the ${damaged} copy damaged -> verify reports it, restore and export use the intact copy`, async (t) => {
-    const share = await makeShare(t);
-    const box = await share.box('10.0.0.1');
-    const disk = await makeTestDisk(join(share.root, 'sda'), 16 * MiB, 'os');
-    const sha = await sha256File(disk);
-    const s = store();
-    await s.backup(diskAt(disk), box, { replace: false, ...ctx });
+    const { share, box, disk, sha, s } = await backedUpDisk(t, 16 * MiB, 'os');
 
     // What a gc repack that crashed before deleting the old packs leaves: every chunk in two packs.
     // The copies get ids that sort before the originals, so they are the first copies.
@@ -27,7 +22,6 @@ for (const damaged of ['first', 'second'] as const) {
     for (const [i, id] of originals.entries()) {
       const copy = `0000000000000000000000000000000${i}`;
       const [from, to] = [packPaths(root, id), packPaths(root, copy)];
-      const { mkdir } = await import('node:fs/promises');
       await mkdir(to.dir, { recursive: true });
       await copyFile(from.pack, to.pack);
       await copyFile(from.index, to.index);

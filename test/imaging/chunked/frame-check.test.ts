@@ -8,8 +8,8 @@ import { blake3, zstdCompressor, zstdDecompressor } from '../../../imaging/chunk
 import { encodePackIndex, listPacks, PackWriter, readPackIndex, type Frame } from '../../../imaging/chunked/pack-file.js';
 import { WorkerPool } from '../../../imaging/chunked/worker-pool.js';
 import { ImageIntegrityError } from '../../../imaging/store.js';
-import { ctx, diskAt, makeShare, store } from '../../helpers/chunk-store.js';
-import { makeTestDisk, prng, sha256File } from '../../helpers/disks.js';
+import { backedUpDisk, ctx, diskAt, makeShare, store } from '../../helpers/chunk-store.js';
+import { prng, sha256File } from '../../helpers/disks.js';
 
 const MiB = 1 << 20;
 
@@ -31,11 +31,7 @@ test('a frame that does not decompress to its chunks is never stored', async (t)
 });
 
 test('a frame with a valid checksum but a chunk that does not match its digest -> refused, 0 bytes written', async (t) => {
-  const share = await makeShare(t);
-  const box = await share.box('10.0.0.1');
-  const disk = await makeTestDisk(join(share.root, 'sda'), 32 * MiB, 'box-1');
-  const s = store();
-  await s.backup(diskAt(disk), box, { replace: false, ...ctx });
+  const { share, box, disk, s } = await backedUpDisk(t, 32 * MiB, 'box-1');
 
   // Rewrite the pack as a tbx without frame checks would have stored it, with one chunk of its
   // last frame changed before compression: every frame's checksum matches its bytes.

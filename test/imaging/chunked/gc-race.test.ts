@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { open, readdir, unlink, utimes } from 'node:fs/promises';
+import { open, readdir, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { backupDisk, type DiskReader } from '../../../imaging/chunked/backup.js';
@@ -10,7 +10,7 @@ import { lockStore } from '../../../imaging/chunked/locks.js';
 import { listPacks } from '../../../imaging/chunked/pack-file.js';
 import { WorkerPool } from '../../../imaging/chunked/worker-pool.js';
 import { LockBusyError } from '../../../lib/errors.js';
-import { ctx, diskAt, makeShare, store } from '../../helpers/chunk-store.js';
+import { backedUpDisk, ctx, diskAt, store } from '../../helpers/chunk-store.js';
 import { makeTestDisk, prng, sha256File } from '../../helpers/disks.js';
 
 const MiB = 1 << 20;
@@ -21,12 +21,7 @@ const MiB = 1 << 20;
  * in the store. The disk holds week 1's data again.
  */
 async function deadPacksStillUseful(t: TestContext) {
-  const share = await makeShare(t);
-  const box = await share.box('10.0.0.1');
-  const disk = await makeTestDisk(join(share.root, 'sda'), 16 * MiB, 'week-1');
-  const week1 = await sha256File(disk);
-  const s = store();
-  await s.backup(diskAt(disk), box, { replace: false, ...ctx });
+  const { share, box, disk, sha: week1, s } = await backedUpDisk(t, 16 * MiB, 'week-1');
   const root = storeAt(join(share.backup, '.tbx-chunks'));
   const weekOnePacks = (await listPacks(root)).indexed;
   await makeTestDisk(disk, 16 * MiB, 'week-2');
@@ -45,7 +40,6 @@ async function deadPacksStillUseful(t: TestContext) {
 async function restoredSha(w: Awaited<ReturnType<typeof deadPacksStillUseful>>, generation: number): Promise<string> {
   const image = (await w.s.generations(w.box)).find((g) => g.generation === generation)!;
   const target = join(w.share.root, 'target');
-  const { writeFile } = await import('node:fs/promises');
   await writeFile(target, prng('garbage', 16 * MiB));
   await w.s.restore(image, diskAt(target), w.box, ctx);
   return sha256File(target);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { test } from 'node:test';
@@ -57,7 +57,6 @@ test('tbx image ls, du, verify and gc report the share; verify fails on damage',
   assert.equal(gc.exitCode, 0, gc.all);
   assert.deepEqual((({ generations, deletedPacks, repackedPacks }) => ({ generations, deletedPacks, repackedPacks }))(JSON.parse(gc.stdout) as Record<string, number>), { generations: 1, deletedPacks: 0, repackedPacks: 0 });
 
-  const { readdir, readFile } = await import('node:fs/promises');
   const packs = join(share.backup, '.tbx-chunks', 'packs');
   const sub = (await readdir(packs))[0]!;
   const pack = join(packs, sub, (await readdir(join(packs, sub))).find((n) => n.endsWith('.pack'))!);
@@ -99,7 +98,6 @@ test('an export that fails half-way leaves no file behind', async (t) => {
   const box = await share.box('10.0.0.1');
   const disk = await makeTestDisk(join(share.root, 'disk'), 24 * MiB, 'export');
   await store().backup(diskAt(disk), box, { replace: false, ...ctx });
-  const { readdir, readFile } = await import('node:fs/promises');
   const packs = join(share.backup, '.tbx-chunks', 'packs');
   const sub = (await readdir(packs))[0]!;
   const pack = join(packs, sub, (await readdir(join(packs, sub))).find((n) => n.endsWith('.pack'))!);
@@ -108,7 +106,7 @@ test('an export that fails half-way leaves no file behind', async (t) => {
   await writeFile(pack, bytes);
 
   const out = join(share.root, 'out', 'disk.img');
-  await (await import('node:fs/promises')).mkdir(join(share.root, 'out'));
+  await mkdir(join(share.root, 'out'));
   const r = await runTbx(['image', 'export', '10.0.0.1', '--format', 'raw', '--output', out, '--backup', share.backup]);
   assert.notEqual(r.exitCode, 0, r.all);
   assert.match(r.all, /does not match its checksum/);

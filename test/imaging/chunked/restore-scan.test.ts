@@ -5,16 +5,13 @@ import { test } from 'node:test';
 import { GenerationFile } from '../../../imaging/chunked/generation-file.js';
 import { RangeList, scanDisk } from '../../../imaging/chunked/restore-scan.js';
 import { WorkerPool } from '../../../imaging/chunked/worker-pool.js';
-import { ctx, diskAt, makeShare, store } from '../../helpers/chunk-store.js';
-import { makeTestDisk, scribble } from '../../helpers/disks.js';
+import { backedUpDisk } from '../../helpers/chunk-store.js';
+import { scribble } from '../../helpers/disks.js';
 
 const MiB = 1 << 20;
 
 test('the read-back scan skips only zero extents that lie wholly inside holes, never data', async (t) => {
-  const share = await makeShare(t);
-  const box = await share.box('10.0.0.1');
-  const disk = await makeTestDisk(join(share.root, 'sda'), 32 * MiB, 'box-1');
-  await store().backup(diskAt(disk), box, { replace: false, ...ctx });
+  const { box, disk } = await backedUpDisk(t, 32 * MiB, 'box-1');
   await scribble(disk, 3 * MiB + 8192, 4096, 'in-data');
   await scribble(disk, 9 * MiB + 100, 10, 'in-zero-run');
 
