@@ -38,12 +38,13 @@ export interface Reported {
  */
 export async function reportStatus(status: TestboxStatus, target: ReportTarget, seedLog: SeedLog, log: Logger): Promise<Reported> {
   const r: Reported = { spooled: false, committed: false, durable: false };
-  const pushes = target.fleet !== undefined && status.phase !== 'Running';
+  // A Running status is only spooled; a result also goes to git.
+  const fleet = status.phase !== 'Running' ? target.fleet : undefined;
   const deadlineMs = target.pushDeadlineMs ?? 300_000;
   // Tell the reconciler not to forward the spooled status while we are still pushing it. The
   // marker goes first: a pass (a --watch pass wakes on the spool write) that saw the spooled
   // status without it would forward it and race the push.
-  const marker = pushes && target.backupRoot !== undefined ? await markPushing(target.backupRoot, status.ip, new Date(Date.now() + deadlineMs + 60_000)).catch(() => undefined) : undefined;
+  const marker = fleet !== undefined && target.backupRoot !== undefined ? await markPushing(target.backupRoot, status.ip, new Date(Date.now() + deadlineMs + 60_000)).catch(() => undefined) : undefined;
   try {
     if (target.backupRoot !== undefined) {
       try {
@@ -53,11 +54,11 @@ export async function reportStatus(status: TestboxStatus, target: ReportTarget, 
         seedLog.error(`could not write the status to the share: ${describeError(err)}`);
       }
     }
-    if (pushes) {
+    if (fleet !== undefined) {
       const stateDir = target.stateDir ?? join(tmpdir(), 'tbx-agent');
       try {
         const res = await commitFiles(
-          { dir: cloneDirFor(stateDir, target.fleet!, true), url: target.fleet!, shallow: true, deadlineMs, ...(target.branch ? { branch: target.branch } : {}) },
+          { dir: cloneDirFor(stateDir, fleet, true), url: fleet, shallow: true, deadlineMs, ...(target.branch ? { branch: target.branch } : {}) },
           [{ path: statusPath(status.name), content: formatStatus(status) }],
           statusCommitMessage(status),
           { name: `tbx agent (${status.name})`, email: `tbx-agent+${status.name}@localhost` },

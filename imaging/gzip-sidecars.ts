@@ -71,7 +71,7 @@ export async function readImageSet(file: string, current: FileIdentity | null, h
   const pending = nextText === undefined ? undefined : parsePending(nextText);
   const tied = (checksum: string | null, ...sidecars: Array<DiskSidecar | undefined>) => sidecars.find((s) => s && checksum !== null && s.gz === checksum);
   if (nextText === undefined && sumNext === null) {
-    const split = sum !== null && disk && !trust.damaged && disk.gz !== sum ? await whichSidecar(p, sum, disk.gz, await hash()) : undefined;
+    const split = sum !== null && disk && !trust.damaged && disk.gz !== sum ? whichSidecar(p, sum, disk.gz, await hash()) : undefined;
     return { checksum: sum, ...opt(tied(sum, disk)), state: 'settled', ...trust, ...(split ? { damaged: split } : {}) };
   }
   // No image file: a first backup was interrupted before its commit point.
@@ -92,7 +92,7 @@ export async function readImageSet(file: string, current: FileIdentity | null, h
  * own hash tells which of the two is damaged. Undefined when it matches neither (the image
  * itself is damaged, which the checksum check then reports).
  */
-async function whichSidecar(p: ReturnType<typeof sidecarPaths>, sum: string, gz: string, actual: string): Promise<string | undefined> {
+function whichSidecar(p: ReturnType<typeof sidecarPaths>, sum: string, gz: string, actual: string): string | undefined {
   if (actual === gz) return `${p.sum} is damaged: it records sha256 ${sum}, but the image hashes to ${actual}, as ${basename(p.disk)} records`;
   if (actual === sum) return `${p.disk} does not belong to this image: it records sha256 ${gz} for it, but the image hashes to ${actual}, as ${basename(p.sum)} records`;
   return undefined;

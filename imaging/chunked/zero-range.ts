@@ -1,7 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { execa } from 'execa';
 
-let unavailable = false;
 const regular = new Map<string, boolean>();
 
 /** How a range was zeroed: a hole of a regular file (reads zero by definition), zeroed by the device, or not (write zeros instead). */
@@ -19,11 +18,10 @@ export type Zeroed = 'hole' | 'zeroed' | false;
  * range or fails.
  */
 export async function zeroRanges(path: string, ranges: Array<[number, number]>): Promise<Zeroed[]> {
-  if (unavailable || ranges.length === 0) return ranges.map(() => false);
+  if (ranges.length === 0 || !(await hasFallocate())) return ranges.map(() => false);
   let isFile = regular.get(path);
   if (isFile === undefined) regular.set(path, (isFile = (await stat(path).catch(() => undefined))?.isFile() === true));
   const mode = isFile ? '--punch-hole --keep-size' : '--zero-range';
-  if (!(await hasFallocate())) return ranges.map(() => false);
   // One line per range, in order: 1 when fallocate zeroed it.
   const script = `p=$1; shift; while [ $# -gt 0 ]; do if fallocate ${mode} --offset "$1" --length "$2" "$p" 2>/dev/null; then echo 1; else echo 0; fi; shift 2; done`;
   const r = await execa('sh', ['-c', script, 'sh', path, ...ranges.flatMap(([o, n]) => [String(o), String(n)])], { reject: false });
@@ -34,9 +32,6 @@ export async function zeroRanges(path: string, ranges: Array<[number, number]>):
 let found: Promise<boolean> | undefined;
 /** Whether util-linux's fallocate is on PATH (asked once per process). */
 function hasFallocate(): Promise<boolean> {
-  found ??= execa('fallocate', ['--help'], { reject: false }).then((r) => {
-    unavailable = r.exitCode !== 0;
-    return !unavailable;
-  });
+  found ??= execa('fallocate', ['--help'], { reject: false }).then((r) => r.exitCode === 0);
   return found;
 }
