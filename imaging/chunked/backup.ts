@@ -3,6 +3,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { DiskTarget } from '../store.js';
 import { BLOCK, Chunker, MAX_CHUNK, MIN_CHUNK, ZERO_RUN_MIN, type Piece } from './chunker.js';
 import { FrameBuilder } from './frame-builder.js';
+import { describeZstd, type ZstdParams } from './compression.js';
 import { IndexWriter, KIND, type GenerationHeader } from './index-file.js';
 import { deviceDir, generationName, INDEX_SUFFIX, type StorePaths } from './layout.js';
 import { blake3 } from './native.js';
@@ -36,7 +37,7 @@ export interface BackupJob {
   boxDir: string;
   store: StorePaths;
   pool: WorkerPool;
-  level: number;
+  zstd: ZstdParams;
   skipFree: boolean;
   box: { ip?: string; name?: string; request?: string };
   toolVersion: string;
@@ -75,7 +76,7 @@ export async function backupDisk(job: BackupJob): Promise<BackupOutcome> {
   const packs = new PackWriter(job.store, (sealed) => {
     if (sealed[0]) ownPacks.push(sealed[0].pack);
   });
-  const frames = new FrameBuilder(job.pool, packs, job.level);
+  const frames = new FrameBuilder(job.pool, packs, job.zstd);
   const fh = job.reader ? undefined : await open(job.disk.path, 'r');
   const reader: DiskReader = job.reader ?? fh!;
   const index = await IndexWriter.create(finalPath);
@@ -132,7 +133,7 @@ export async function backupDisk(job: BackupJob): Promise<BackupOutcome> {
       box: job.box,
       disk: { size, ...(job.disk.model ? { model: job.disk.model } : {}), ...(job.disk.serial ? { serial: job.disk.serial } : {}) },
       tool: { name: 'tbx', version: job.toolVersion },
-      chunking: { block: BLOCK, minChunk: MIN_CHUNK, maxChunk: MAX_CHUNK, zeroRunMin: ZERO_RUN_MIN, digest: 'blake3', compression: `zstd-${job.level}` },
+      chunking: { block: BLOCK, minChunk: MIN_CHUNK, maxChunk: MAX_CHUNK, zeroRunMin: ZERO_RUN_MIN, digest: 'blake3', compression: describeZstd(job.zstd) },
       mode: usage.mode,
       layout: usage.layout,
       stats,

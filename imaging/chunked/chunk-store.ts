@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ImageIntegrityError, type DiskResult, type DiskTarget, type ImageStore, type ImageSummary, type ImagingContext, type BackupOptions } from '../store.js';
 import { TbxError } from '../../lib/errors.js';
 import { backupDisk } from './backup.js';
+import { DEFAULT_ZSTD, type ZstdParams } from './compression.js';
 import { listGenerations, pruneGenerations, scanGenerations, type GenerationInfo } from './generations.js';
 import { GenerationFile } from './generation-file.js';
 import { storeFor } from './layout.js';
@@ -12,8 +13,8 @@ import { WorkerPool } from './worker-pool.js';
 
 /** How a chunk store works; every field has a default. */
 export interface ChunkStoreOptions {
-  /** zstd level for new frames (default 3). */
-  level?: number;
+  /** How new frames are compressed (default {@link DEFAULT_ZSTD}). */
+  zstd?: ZstdParams;
   /** Skip free space of file systems tbx understands (default true). */
   skipFree?: boolean;
   /** Worker threads (default: one per core; 0 runs inline). */
@@ -57,7 +58,7 @@ export class ChunkStore implements ImageStore {
         boxDir: dir,
         store,
         pool,
-        level: this.options.level ?? 3,
+        zstd: this.options.zstd ?? DEFAULT_ZSTD,
         skipFree: options.skipFree ?? this.options.skipFree ?? true,
         box: options.box ?? {},
         toolVersion: toolVersion(),

@@ -2,17 +2,27 @@ import { ImageIntegrityError } from '../store.js';
 import type { FrameChunk, PackWriter } from './pack-file.js';
 import type { WorkerPool } from './worker-pool.js';
 import { MAX_CHUNK } from './chunker.js';
+import { zstdBound } from './native.js';
+import type { ZstdParams } from './compression.js';
 
 /** Raw bytes gathered into one zstd frame before it is compressed. */
 export const FRAME_TARGET = 8 * 1024 * 1024;
 
+/** A frame's two buffers: its raw bytes, and room for them compressed. */
+interface FrameBuffers {
+  raw: Buffer;
+  out: Buffer;
+}
+
 /**
  * Gathers new chunks into frames of about {@link FRAME_TARGET} raw bytes, compresses them in
  * the worker pool and appends them to packs in order. At most `maxInFlight` frames are being
- * compressed at once, which bounds memory whatever the disk size.
+ * compressed at once, which bounds memory whatever the disk size; their buffers are reused
+ * (allocating 16 MiB per frame cost the main thread GC and page-fault time).
  */
 export class FrameBuilder {
-  private buf = FrameBuilder.alloc();
+  private readonly free: FrameBuffers[] = [];
+  private buf = this.take();
   private used = 0;
   private chunks: FrameChunk[] = [];
   private readonly inFlight: Array<Promise<void>> = [];
@@ -21,14 +31,14 @@ export class FrameBuilder {
   constructor(
     private readonly pool: WorkerPool,
     private readonly packs: PackWriter,
-    private readonly level: number,
+    private readonly params: ZstdParams,
     private readonly maxInFlight = Math.max(2, pool.size * 2),
   ) {}
 
   /** Add a new chunk (copied; the caller may reuse `data`). */
   async add(data: Buffer, digest: Buffer): Promise<void> {
     if (this.used + data.length > FRAME_TARGET) await this.sealFrame();
-    data.copy(this.buf, this.used);
+    data.copy(this.buf.raw, this.used);
     this.chunks.push({ digest, inner: this.used, length: data.length });
     this.used += data.length;
   }
@@ -42,27 +52,29 @@ export class FrameBuilder {
 
   private async sealFrame(): Promise<void> {
     if (this.used === 0) return;
-    const raw = new Uint8Array(this.buf.buffer, 0, this.used);
+    const { raw, out } = this.buf;
     const chunks = this.chunks;
     const rawLength = this.used;
-    const compressed = this.pool.run({ type: 'compress', raw, level: this.level, checks: encodeChecks(chunks) }, this.pool.size ? [this.buf.buffer as ArrayBuffer] : []);
+    const job = { type: 'compress' as const, raw: new Uint8Array(raw.buffer, 0, rawLength), out: new Uint8Array(out.buffer), params: this.params, checks: encodeChecks(chunks) };
+    const compressed = this.pool.run(job, this.pool.size ? [raw.buffer as ArrayBuffer, out.buffer as ArrayBuffer] : []);
     // Frames are appended in the order they were sealed, whichever worker finishes first.
     const landed = (this.tail = this.tail.then(async () => {
       const r = await compressed;
       if (r.type !== 'compress') throw new Error('unexpected worker result');
       if (r.bad !== -1) throw new ImageIntegrityError(`a new frame did not decompress to its chunks (chunk ${chunks[r.bad]?.digest.toString('hex') ?? '?'} differs); it was not stored (memory or CPU fault?)`);
-      await this.packs.add(r.compressed, rawLength, chunks, Buffer.from(r.digest));
+      await this.packs.add(r.out.subarray(0, r.length), rawLength, chunks, Buffer.from(r.digest));
+      this.free.push({ raw: Buffer.from(r.raw.buffer), out: Buffer.from(r.out.buffer) });
     }));
     landed.catch(() => undefined); // awaited later; this only keeps an early failure from being 'unhandled'
     this.inFlight.push(landed);
-    this.buf = FrameBuilder.alloc();
+    this.buf = this.take();
     this.used = 0;
     this.chunks = [];
     if (this.inFlight.length >= this.maxInFlight) await this.inFlight.shift();
   }
 
-  private static alloc(): Buffer {
-    return Buffer.allocUnsafeSlow(FRAME_TARGET + MAX_CHUNK);
+  private take(): FrameBuffers {
+    return this.free.pop() ?? { raw: Buffer.allocUnsafeSlow(FRAME_TARGET + MAX_CHUNK), out: Buffer.allocUnsafeSlow(zstdBound(FRAME_TARGET + MAX_CHUNK)) };
   }
 }
 

@@ -1,6 +1,7 @@
 import { lstat, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../lib/logger.js';
+import { DEFAULT_ZSTD } from './compression.js';
 import { FrameBuilder } from './frame-builder.js';
 import { IMAGES_DIR, packPaths, storeAt, type StorePaths } from './layout.js';
 import { lockStore, type StoreLock } from './locks.js';
@@ -147,7 +148,7 @@ async function repack(store: StorePaths, id: string, live: (digest: Buffer) => b
   const { zstdDecompressor, blake3 } = await import('./native.js');
   const decompress = zstdDecompressor();
   const writer = new PackWriter(store, () => undefined);
-  const frames = new FrameBuilder(pool, writer, 3);
+  const frames = new FrameBuilder(pool, writer, DEFAULT_ZSTD);
   const handles: PackHandles = new Map();
   try {
     for (const f of await readPackIndex(store, id)) {

@@ -12,6 +12,7 @@ import { ImageIntegrityError } from '../store.js';
 import { GzipStore, verifyOpenImage } from '../gzip-store.js';
 import { backupDisk, type BackupOutcome } from './backup.js';
 import { toolVersion } from './chunk-store.js';
+import { DEFAULT_ZSTD } from './compression.js';
 import { ChunkIndex } from './chunk-index.js';
 import type { GenerationFile } from './generation-file.js';
 import { ENTRY, entryAt, KIND } from './index-file.js';
@@ -60,7 +61,7 @@ export async function importSeedImages(boxDir: string, o: { pool: WorkerPool; lo
           boxDir,
           store,
           pool: o.pool,
-          level: 3,
+          zstd: DEFAULT_ZSTD,
           skipFree: false,
           box: { ip: o.ip, ...(sidecar?.name ? { name: sidecar.name } : {}) },
           toolVersion: toolVersion(),

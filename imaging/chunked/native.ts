@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type { ZstdParams } from './compression.js';
 
 /**
  * The two native addons the chunk store uses, loaded by package name (a bundler copies them
@@ -16,9 +17,10 @@ interface ZstdModule {
 }
 
 interface ZstdBinding {
-  CCtx: new () => { compress(dst: Uint8Array, src: Uint8Array, level: number): number };
+  CCtx: new () => { setParameter(param: number, value: number): void; compress2(dst: Uint8Array, src: Uint8Array): number };
   DCtx: new () => { decompress(dst: Uint8Array, src: Uint8Array): number };
   compressBound(n: number): number;
+  CParameter: { compressionLevel: number; hashLog: number; chainLog: number };
 }
 
 const blakeHash = require('@napi-rs/blake-hash') as Blake3Module;
@@ -48,13 +50,34 @@ export function zstdDecompressor(): (input: Uint8Array) => Buffer {
   return (input) => d.decompress(input);
 }
 
+/** The most a zstd frame of `n` raw bytes can take. */
+export function zstdBound(n: number): number {
+  return zstdBinding.compressBound(n);
+}
+
 /**
- * zstd into the caller's buffers, for worker threads that reuse one output buffer per thread
- * instead of allocating 8 MiB per frame (which fragments the heap and raises RSS). Frames are
- * byte-identical to {@link zstdCompressor}'s. `decompress` throws when `dst` is too small.
+ * zstd into the caller's buffers, for worker threads that reuse their buffers instead of
+ * allocating 8 MiB per frame (which fragments the heap and raises RSS). `decompress` throws
+ * when `dst` is too small.
  */
-export function zstdInto(): { compress(dst: Uint8Array, src: Uint8Array, level: number): number; decompress(dst: Uint8Array, src: Uint8Array): number; bound(n: number): number } {
+export function zstdInto(): { compress(dst: Uint8Array, src: Uint8Array, params: ZstdParams): number; decompress(dst: Uint8Array, src: Uint8Array): number; bound(n: number): number } {
   const c = new zstdBinding.CCtx();
   const d = new zstdBinding.DCtx();
-  return { compress: (dst, src, level) => c.compress(dst, src, level), decompress: (dst, src) => d.decompress(dst, src), bound: (n) => zstdBinding.compressBound(n) };
+  let set = '';
+  return {
+    compress: (dst, src, params) => {
+      // Parameters stick to the context (compress2 keeps them across frames): set them when they change.
+      const key = `${params.level}/${params.hashLog ?? 0}/${params.chainLog ?? 0}`;
+      if (key !== set) {
+        const P = zstdBinding.CParameter;
+        c.setParameter(P.compressionLevel, params.level);
+        c.setParameter(P.hashLog, params.hashLog ?? 0); // 0: the level's default
+        c.setParameter(P.chainLog, params.chainLog ?? 0);
+        set = key;
+      }
+      return c.compress2(dst, src);
+    },
+    decompress: (dst, src) => d.decompress(dst, src),
+    bound: (n) => zstdBinding.compressBound(n),
+  };
 }

@@ -2,6 +2,7 @@ import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { BLOCK, zeroBlockMap } from './chunker.js';
 import { ENTRY, KIND } from './index-file.js';
 import { blake3, zstdInto } from './native.js';
+import type { ZstdParams } from './compression.js';
 
 /**
  * The CPU-heavy steps of imaging, as plain functions of buffers, so they run the same in a
@@ -9,22 +10,24 @@ import { blake3, zstdInto } from './native.js';
  * it could misuse: a decompressed frame only after every listed chunk matched its digest.
  */
 export type Job =
-  | { type: 'compress'; raw: Uint8Array; level: number; checks: Uint8Array }
+  /** `out` receives the frame (at least zstd's bound of `raw`); both buffers come back in the result. */
+  | { type: 'compress'; raw: Uint8Array; out: Uint8Array; params: ZstdParams; checks: Uint8Array }
   | { type: 'scan'; fd: number; start: number; end: number; entries: Uint8Array }
   | { type: 'check-frame'; pack: string; offset: number; length: number; digest: Uint8Array; deep?: { rawLength: number; checks: Uint8Array } }
   | { type: 'restore-frame'; pack: string; offset: number; length: number; digest: Uint8Array; rawLength: number; fd: number; writes: Uint8Array };
 
 /** What a job returns. */
 export type JobResult =
-  | { type: 'compress'; compressed: Uint8Array; digest: Uint8Array; bad: number }
+  /** The frame is `out[0, length)`; `raw` and `out` are the job's buffers, handed back for reuse. */
+  | { type: 'compress'; raw: Uint8Array; out: Uint8Array; length: number; digest: Uint8Array; bad: number }
   | { type: 'scan'; dataIndexes: number[]; zeroRanges: number[] }
   /** `ok`: the frame matches its checksum; `bad`: checked chunks that do not match; `error`: it does not decompress. */
   | { type: 'check-frame'; ok: boolean; bad: number[]; error?: string }
   | { type: 'restore-frame'; written: number; bad: number; error?: string };
 
 let zstd: ReturnType<typeof zstdInto> | undefined;
-/** This thread's buffers, reused by every job: compressed frames read from packs, decompressed frames, compressor output. */
-const bufs: { frame?: Buffer; raw?: Buffer; out?: Buffer } = {};
+/** This thread's buffers, reused by every job: compressed frames read from packs, decompressed frames. */
+const bufs: { frame?: Buffer; raw?: Buffer } = {};
 
 function buffer(name: keyof typeof bufs, size: number): Buffer {
   const b = bufs[name];
@@ -50,16 +53,13 @@ export function runJob(job: Job): JobResult {
   switch (job.type) {
     case 'compress': {
       zstd ??= zstdInto();
-      const out = buffer('out', zstd.bound(job.raw.length));
-      const n = zstd.compress(out, job.raw, job.level);
-      // Its own memory: the frame is transferred to the main thread.
-      const compressed = new Uint8Array(n);
-      compressed.set(out.subarray(0, n));
+      const n = zstd.compress(job.out, job.raw, job.params);
+      const compressed = job.out.subarray(0, n);
       // The frame's checksum must vouch for its chunks: what decompresses from exactly these
       // bytes is checked against every chunk's digest before the frame is stored.
       const raw = decompressFrame(compressed, job.raw.length);
       const bad = raw ? badChunk(raw, job.raw.length, job.checks) : 0;
-      return { type: 'compress', compressed, digest: blake3(compressed), bad };
+      return { type: 'compress', raw: job.raw, out: job.out, length: n, digest: blake3(compressed), bad };
     }
     case 'scan':
       return scan(job);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { DEFAULT_ZSTD } from '../../../imaging/chunked/compression.js';
 import { FrameBuilder } from '../../../imaging/chunked/frame-builder.js';
 import { packPaths, storeAt } from '../../../imaging/chunked/layout.js';
 import { blake3, zstdCompressor, zstdDecompressor } from '../../../imaging/chunked/native.js';
@@ -19,7 +20,7 @@ test('a frame that does not decompress to its chunks is never stored', async (t)
   const pool = new WorkerPool(2);
   t.after(() => pool.close());
   const packs = new PackWriter(s, () => undefined);
-  const frames = new FrameBuilder(pool, packs, 3);
+  const frames = new FrameBuilder(pool, packs, DEFAULT_ZSTD);
   const good = prng('good', 64 * 1024);
   await frames.add(good, blake3(good));
   // The digest the backup computed no longer matches the bytes that reached the frame (a memory fault).

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { backupDisk, type DiskReader } from '../../../imaging/chunked/backup.js';
 import { collectGarbage } from '../../../imaging/chunked/gc.js';
+import { DEFAULT_ZSTD } from '../../../imaging/chunked/compression.js';
 import { pruneGenerations } from '../../../imaging/chunked/generations.js';
 import { packPaths, storeAt, storeFor } from '../../../imaging/chunked/layout.js';
 import { lockStore } from '../../../imaging/chunked/locks.js';
@@ -33,7 +34,7 @@ async function deadPacksStillUseful(t: TestContext) {
   t.after(() => pool.close());
   /** A backup of the disk as generation 3 without the store lock (as when the lock looked stale). */
   const unlockedBackup = (reader?: DiskReader) =>
-    backupDisk({ disk: diskAt(disk), ...(reader ? { reader } : {}), boxDir: box, store: storeFor(box), pool, level: 3, skipFree: false, box: {}, toolVersion: 'test', log: ctx.log });
+    backupDisk({ disk: diskAt(disk), ...(reader ? { reader } : {}), boxDir: box, store: storeFor(box), pool, zstd: DEFAULT_ZSTD, skipFree: false, box: {}, toolVersion: 'test', log: ctx.log });
   return { share, box, disk, week1, week2, s, root, weekOnePacks, pool, unlockedBackup };
 }
 
