@@ -17,8 +17,10 @@ interface FrameBuffers {
 /**
  * Gathers new chunks into frames of about {@link FRAME_TARGET} raw bytes, compresses them in
  * the worker pool and appends them to packs in order. At most `maxInFlight` frames are being
- * compressed at once, which bounds memory whatever the disk size; their buffers are reused
- * (allocating 16 MiB per frame cost the main thread GC and page-fault time).
+ * compressed at once, which bounds memory whatever the disk size. Their buffers are shared with
+ * the workers (SharedArrayBuffer) and reused once the frame is in its pack: allocating or
+ * transferring 16 MiB per frame cost the main thread GC and page-fault time. A frame's buffers
+ * are only written by this class (raw, until sealed) and by the one job compressing it (out).
  */
 export class FrameBuilder {
   private readonly free: FrameBuffers[] = [];
@@ -56,14 +58,14 @@ export class FrameBuilder {
     const chunks = this.chunks;
     const rawLength = this.used;
     const job = { type: 'compress' as const, raw: new Uint8Array(raw.buffer, 0, rawLength), out: new Uint8Array(out.buffer), params: this.params, checks: encodeChecks(chunks) };
-    const compressed = this.pool.run(job, this.pool.size ? [raw.buffer as ArrayBuffer, out.buffer as ArrayBuffer] : []);
+    const compressed = this.pool.run(job);
     // Frames are appended in the order they were sealed, whichever worker finishes first.
     const landed = (this.tail = this.tail.then(async () => {
       const r = await compressed;
       if (r.type !== 'compress') throw new Error('unexpected worker result');
       if (r.bad !== -1) throw new ImageIntegrityError(`a new frame did not decompress to its chunks (chunk ${chunks[r.bad]?.digest.toString('hex') ?? '?'} differs); it was not stored (memory or CPU fault?)`);
-      await this.packs.add(r.out.subarray(0, r.length), rawLength, chunks, Buffer.from(r.digest));
-      this.free.push({ raw: Buffer.from(r.raw.buffer), out: Buffer.from(r.out.buffer) });
+      await this.packs.add(out.subarray(0, r.length), rawLength, chunks, Buffer.from(r.digest));
+      this.free.push({ raw, out });
     }));
     landed.catch(() => undefined); // awaited later; this only keeps an early failure from being 'unhandled'
     this.inFlight.push(landed);
@@ -74,7 +76,7 @@ export class FrameBuilder {
   }
 
   private take(): FrameBuffers {
-    return this.free.pop() ?? { raw: Buffer.allocUnsafeSlow(FRAME_TARGET + MAX_CHUNK), out: Buffer.allocUnsafeSlow(zstdBound(FRAME_TARGET + MAX_CHUNK)) };
+    return this.free.pop() ?? { raw: Buffer.from(new SharedArrayBuffer(FRAME_TARGET + MAX_CHUNK)), out: Buffer.from(new SharedArrayBuffer(zstdBound(FRAME_TARGET + MAX_CHUNK))) };
   }
 }
 

@@ -10,7 +10,7 @@ import type { ZstdParams } from './compression.js';
  * it could misuse: a decompressed frame only after every listed chunk matched its digest.
  */
 export type Job =
-  /** `out` receives the frame (at least zstd's bound of `raw`); both buffers come back in the result. */
+  /** `out` receives the frame (at least zstd's bound of `raw`); both are shared with the caller, who reuses them. */
   | { type: 'compress'; raw: Uint8Array; out: Uint8Array; params: ZstdParams; checks: Uint8Array }
   | { type: 'scan'; fd: number; start: number; end: number; entries: Uint8Array }
   | { type: 'check-frame'; pack: string; offset: number; length: number; digest: Uint8Array; deep?: { rawLength: number; checks: Uint8Array } }
@@ -18,8 +18,8 @@ export type Job =
 
 /** What a job returns. */
 export type JobResult =
-  /** The frame is `out[0, length)`; `raw` and `out` are the job's buffers, handed back for reuse. */
-  | { type: 'compress'; raw: Uint8Array; out: Uint8Array; length: number; digest: Uint8Array; bad: number }
+  /** The frame is the job's `out[0, length)`. */
+  | { type: 'compress'; length: number; digest: Uint8Array; bad: number }
   | { type: 'scan'; dataIndexes: number[]; zeroRanges: number[] }
   /** `ok`: the frame matches its checksum; `bad`: checked chunks that do not match; `error`: it does not decompress. */
   | { type: 'check-frame'; ok: boolean; bad: number[]; error?: string }
@@ -59,7 +59,7 @@ export function runJob(job: Job): JobResult {
       // bytes is checked against every chunk's digest before the frame is stored.
       const raw = decompressFrame(compressed, job.raw.length);
       const bad = raw ? badChunk(raw, job.raw.length, job.checks) : 0;
-      return { type: 'compress', raw: job.raw, out: job.out, length: n, digest: blake3(compressed), bad };
+      return { type: 'compress', length: n, digest: blake3(compressed), bad };
     }
     case 'scan':
       return scan(job);
