@@ -60,7 +60,7 @@ export function zstdBound(n: number): number {
  * allocating 8 MiB per frame (which fragments the heap and raises RSS). `decompress` throws
  * when `dst` is too small.
  */
-export function zstdInto(): { compress(dst: Uint8Array, src: Uint8Array, params: ZstdParams): number; decompress(dst: Uint8Array, src: Uint8Array): number; bound(n: number): number } {
+export function zstdInto(): { compress(dst: Uint8Array, src: Uint8Array, params: ZstdParams): number; decompress(dst: Uint8Array, src: Uint8Array): number } {
   const c = new zstdBinding.CCtx();
   const d = new zstdBinding.DCtx();
   let set = '';
@@ -78,6 +78,5 @@ export function zstdInto(): { compress(dst: Uint8Array, src: Uint8Array, params:
       return c.compress2(dst, src);
     },
     decompress: (dst, src) => d.decompress(dst, src),
-    bound: (n) => zstdBinding.compressBound(n),
   };
 }
