@@ -3,6 +3,11 @@ import { join } from 'node:path';
 import { statSync } from 'node:fs';
 import type { TestContext } from 'node:test';
 import { ChunkStore } from '../../imaging/chunked/chunk-store.js';
+import { DEFAULT_ZSTD } from '../../imaging/chunked/compression.js';
+import { FrameBuilder } from '../../imaging/chunked/frame-builder.js';
+import { storeAt, type StorePaths } from '../../imaging/chunked/layout.js';
+import { PackWriter } from '../../imaging/chunked/pack-file.js';
+import { WorkerPool } from '../../imaging/chunked/worker-pool.js';
 import type { DiskTarget } from '../../imaging/store.js';
 import { silentLogger } from '../../lib/logger.js';
 import { makeTestDisk, sha256File } from './disks.js';
@@ -50,4 +55,14 @@ export async function backedUpDisk(t: TestContext, size: number, seed: string) {
   const s = store();
   const first = await s.backup(diskAt(disk), box, { replace: false, ...ctx });
   return { share, box, disk, sha, s, first };
+}
+
+/** A frame builder with two worker threads, writing packs into the store of a fresh share. */
+export async function frameBuilder(t: TestContext): Promise<{ s: StorePaths; packs: PackWriter; frames: FrameBuilder }> {
+  const share = await makeShare(t);
+  const s = storeAt(join(share.backup, '.tbx-chunks'));
+  const pool = new WorkerPool(2);
+  t.after(() => pool.close());
+  const packs = new PackWriter(s, () => undefined);
+  return { s, packs, frames: new FrameBuilder(pool, packs, DEFAULT_ZSTD) };
 }

@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { test } from 'node:test';
-import { DEFAULT_ZSTD, describeZstd } from '../../../imaging/chunked/compression.js';
-import { FRAME_TARGET, FrameBuilder } from '../../../imaging/chunked/frame-builder.js';
+import { describeZstd } from '../../../imaging/chunked/compression.js';
+import { FRAME_TARGET } from '../../../imaging/chunked/frame-builder.js';
 import { listGenerations } from '../../../imaging/chunked/generations.js';
-import { storeAt } from '../../../imaging/chunked/layout.js';
 import { blake3, zstdDecompressor } from '../../../imaging/chunked/native.js';
-import { closePacks, listPacks, PackWriter, readFrame, readPackIndex, type PackHandles } from '../../../imaging/chunked/pack-file.js';
-import { WorkerPool } from '../../../imaging/chunked/worker-pool.js';
-import { backedUpDisk, makeShare } from '../../helpers/chunk-store.js';
+import { closePacks, listPacks, readFrame, readPackIndex, type PackHandles } from '../../../imaging/chunked/pack-file.js';
+import { backedUpDisk, frameBuilder } from '../../helpers/chunk-store.js';
 
 const KiB = 1024;
 
@@ -20,12 +17,7 @@ function chunk(i: number, size: number): Buffer {
 }
 
 test('frames reuse their buffers: with many more frames than can be in flight, every stored chunk reads back as it was added', async (t) => {
-  const share = await makeShare(t);
-  const s = storeAt(join(share.backup, '.tbx-chunks'));
-  const pool = new WorkerPool(2);
-  t.after(() => pool.close());
-  const packs = new PackWriter(s, () => undefined);
-  const frames = new FrameBuilder(pool, packs, DEFAULT_ZSTD);
+  const { s, packs, frames } = await frameBuilder(t);
   const size = 256 * KiB;
   // 12 frames' worth: each buffer pair goes round the pool (at most 5 in use) at least twice.
   const count = Math.ceil((12 * FRAME_TARGET) / size);

@@ -2,25 +2,17 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DEFAULT_ZSTD } from '../../../imaging/chunked/compression.js';
-import { FrameBuilder } from '../../../imaging/chunked/frame-builder.js';
 import { packPaths, storeAt } from '../../../imaging/chunked/layout.js';
 import { blake3, zstdCompressor, zstdDecompressor } from '../../../imaging/chunked/native.js';
-import { encodePackIndex, listPacks, PackWriter, readPackIndex, type Frame } from '../../../imaging/chunked/pack-file.js';
-import { WorkerPool } from '../../../imaging/chunked/worker-pool.js';
+import { encodePackIndex, listPacks, readPackIndex, type Frame } from '../../../imaging/chunked/pack-file.js';
 import { ImageIntegrityError } from '../../../imaging/store.js';
-import { backedUpDisk, ctx, diskAt, makeShare, store } from '../../helpers/chunk-store.js';
+import { backedUpDisk, ctx, diskAt, frameBuilder } from '../../helpers/chunk-store.js';
 import { prng, sha256File } from '../../helpers/disks.js';
 
 const MiB = 1 << 20;
 
 test('a frame that does not decompress to its chunks is never stored', async (t) => {
-  const share = await makeShare(t);
-  const s = storeAt(join(share.backup, '.tbx-chunks'));
-  const pool = new WorkerPool(2);
-  t.after(() => pool.close());
-  const packs = new PackWriter(s, () => undefined);
-  const frames = new FrameBuilder(pool, packs, DEFAULT_ZSTD);
+  const { s, packs, frames } = await frameBuilder(t);
   const good = prng('good', 64 * 1024);
   await frames.add(good, blake3(good));
   // The digest the backup computed no longer matches the bytes that reached the frame (a memory fault).
