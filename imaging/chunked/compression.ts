@@ -11,7 +11,7 @@ export interface ZstdParams {
 }
 
 /**
- * Level 3 with smaller match tables: on the benchmark's OS data in 8 MiB frames this is ~13 %
+ * Level 3 with smaller match tables: on the benchmark's OS data in 8 MiB frames this is ~14 %
  * less compression CPU than plain level 3 for ~2 % more bytes, still ~0.91x the seed's gzip
  * image (docs/imaging.md, "Choices"). Frames are small enough that the smaller tables lose little.
  */
