@@ -1,5 +1,4 @@
 import { stat } from 'node:fs/promises';
-import { execa } from 'execa';
 
 /**
  * Before reading a block device back after writing it: drop its buffer cache
@@ -10,5 +9,6 @@ import { execa } from 'execa';
 export async function dropCache(path: string): Promise<void> {
   const st = await stat(path).catch(() => undefined);
   if (!st?.isBlockDevice()) return;
+  const { execa } = await import('execa');
   await execa('blockdev', ['--flushbufs', path], { reject: false, timeout: 60_000 });
 }

@@ -1,5 +1,4 @@
 import { stat } from 'node:fs/promises';
-import { execa } from 'execa';
 
 const regular = new Map<string, boolean>();
 
@@ -24,6 +23,7 @@ export async function zeroRanges(path: string, ranges: Array<[number, number]>):
   const mode = isFile ? '--punch-hole --keep-size' : '--zero-range';
   // One line per range, in order: 1 when fallocate zeroed it.
   const script = `p=$1; shift; while [ $# -gt 0 ]; do if fallocate ${mode} --offset "$1" --length "$2" "$p" 2>/dev/null; then echo 1; else echo 0; fi; shift 2; done`;
+  const { execa } = await import('execa');
   const r = await execa('sh', ['-c', script, 'sh', path, ...ranges.flatMap(([o, n]) => [String(o), String(n)])], { reject: false });
   const lines = String(r.stdout ?? '').split('\n');
   return ranges.map((_, i) => (lines[i] === '1' ? (isFile ? 'hole' : 'zeroed') : false));
@@ -32,6 +32,6 @@ export async function zeroRanges(path: string, ranges: Array<[number, number]>):
 let found: Promise<boolean> | undefined;
 /** Whether util-linux's fallocate is on PATH (asked once per process). */
 function hasFallocate(): Promise<boolean> {
-  found ??= execa('fallocate', ['--help'], { reject: false }).then((r) => r.exitCode === 0);
+  found ??= import('execa').then(({ execa }) => execa('fallocate', ['--help'], { reject: false })).then((r) => r.exitCode === 0);
   return found;
 }
