@@ -1,6 +1,5 @@
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
-import { createRequire } from 'node:module';
-import type pretty from 'pino-pretty';
+import pretty from 'pino-pretty';
 
 /** Fields pretty output leaves out of its `key=value` tail. */
 const HIDDEN = new Set(['level', 'time', 'pid', 'hostname']);
@@ -33,7 +32,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   if (usePretty) {
     return pino(
       base,
-      loadPretty()({
+      pretty({
         destination: 2,
         sync: true,
         colorize: !process.env.NO_COLOR && process.stderr.isTTY === true,
@@ -44,11 +43,6 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     );
   }
   return pino(base, pino.destination({ dest: 2, sync: options.sync ?? true }));
-}
-
-/** pino-pretty, loaded only when a logger is pretty (it is most of the logger's load time; JSON logging never needs it). */
-function loadPretty(): typeof pretty {
-  return createRequire(import.meta.url)('pino-pretty') as typeof pretty;
 }
 
 /** A logger that discards everything (for pure helpers called outside a command). */
