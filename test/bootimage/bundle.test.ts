@@ -23,10 +23,10 @@ test('bundled CLI -> runs alone with its native packages and imaging worker (imp
   await writeFile(join(shares.backup, ip, 'sda.gz'), gzipSync(disk));
 
   // Run from a directory without tbx's node_modules: the bundle must not reach back into the repo.
-  const env = { ...process.env, NODE_PATH: '' };
-  const run = (...args: string[]) => execa('node', [bundle.file, ...args], { cwd: root, env, reject: false });
   // Pretty logs, as on a testbox's serial console (a TTY): every module the logger loads must be in the bundle.
-  const imported = await execa('node', [bundle.file, 'image', 'import', ip, '--backup', shares.backup], { cwd: root, env: { ...env, TBX_LOG_FORMAT: 'pretty', NO_COLOR: '1' }, reject: false });
+  const env = { ...process.env, NODE_PATH: '', TBX_LOG_FORMAT: 'pretty', NO_COLOR: '1' };
+  const run = (...args: string[]) => execa('node', [bundle.file, ...args], { cwd: root, env, reject: false });
+  const imported = await run('image', 'import', ip, '--backup', shares.backup);
   assert.equal(imported.exitCode, 0, imported.stderr);
   assert.match(imported.stdout, /sda\.gz -> sda generation 1/);
   assert.match(imported.stderr, /^\[\d\d:\d\d:\d\d\] INFO: imported gzip image /m);
