@@ -36,7 +36,7 @@ export interface Site {
     keepGenerations: number;
     /** How new backups are written. */
     imageFormat: 'chunked' | 'gzip';
-    /** Chunked backups skip ext2/3/4 free space. */
+    /** Chunked backups skip ext2/3/4 and NTFS free space. */
     skipFreeSpace: boolean;
   };
   power?: Power;

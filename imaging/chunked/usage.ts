@@ -1,8 +1,15 @@
 import type { FileHandle } from 'node:fs/promises';
 import { BLOCK } from './chunker.js';
 import type { ImagingMode } from './index-file.js';
-import { ext4FreeSpace } from './usage/ext4.js';
+import { ext4FreeSpace, type FreeSpace } from './usage/ext4.js';
+import { ntfsFreeSpace } from './usage/ntfs.js';
 import { listPartitions } from './usage/partitions.js';
+
+/** The file systems whose free space tbx reads, in the order they are tried. */
+const READERS: Array<{ name: string; read: (fh: FileHandle, base: number, length: number) => Promise<FreeSpace> }> = [
+  { name: 'ext4', read: ext4FreeSpace },
+  { name: 'ntfs', read: ntfsFreeSpace },
+];
 
 /** Which parts of a disk a backup reads. */
 export interface DiskUsage {
@@ -15,8 +22,8 @@ export interface DiskUsage {
 }
 
 /**
- * Decide what to read. With `skipFree`, every ext2/3/4 file system found on the whole disk or
- * in an MBR/GPT partition contributes its free blocks, which are neither read nor stored;
+ * Decide what to read. With `skipFree`, every ext2/3/4 or NTFS file system found on the whole
+ * disk or in an MBR/GPT partition contributes its free blocks, which are neither read nor stored;
  * anything else (partition tables, unknown or inconsistent file systems) is read whole. The
  * mode is `used-blocks` when at least one file system was understood, else `whole-disk`.
  */
@@ -30,12 +37,12 @@ export async function diskUsage(fh: FileHandle, size: number, skipFree: boolean)
       layout.push(`${p.name}: starts at ${p.start}, not 4 KiB-aligned; read whole`);
       continue;
     }
-    const fs = await ext4FreeSpace(fh, p.start, p.length);
-    if (fs.ok) {
-      layout.push(`${p.name}: ext4 at ${p.start}, ${fs.freeBytes} bytes free`);
-      free.push(...fs.free);
+    const found = await probe(fh, p.start, p.length);
+    if (found.ok) {
+      layout.push(`${p.name}: ${found.name} at ${p.start}, ${found.freeBytes} bytes free`);
+      free.push(...found.free);
       if (p.name === 'disk') break;
-    } else if (p.name !== 'disk' || fs.why !== 'no ext2/3/4 superblock') layout.push(`${p.name}: ${fs.why}; read whole`);
+    } else if (p.name !== 'disk' || !found.absent) layout.push(`${p.name}: ${found.why}; read whole`);
   }
   if (free.length === 0) return { ...whole, layout: layout.length ? layout : ['no file system understood; read whole'] };
   free.sort((a, b) => a[0] - b[0]);
@@ -50,4 +57,14 @@ export async function diskUsage(fh: FileHandle, size: number, skipFree: boolean)
   }
   if (pos < size) used.push([pos, size - pos]);
   return { mode: 'used-blocks', layout, used, freeBytes };
+}
+
+/** The first reader that recognises the file system at `base`, or why none could be used. */
+async function probe(fh: FileHandle, base: number, length: number): Promise<(FreeSpace & { ok: true; name: string }) | { ok: false; why: string; absent: boolean }> {
+  for (const r of READERS) {
+    const fs = await r.read(fh, base, length);
+    if (fs.ok) return { ...fs, name: r.name };
+    if (!fs.absent) return { ok: false, why: fs.why, absent: false };
+  }
+  return { ok: false, why: `no file system tbx understands (${READERS.map((r) => r.name).join(', ')})`, absent: true };
 }

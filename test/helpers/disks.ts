@@ -68,3 +68,24 @@ export async function makeExt4Disk(root: string, name: string, sizeMiB: number, 
   await execa('mkfs.ext4', ['-q', '-F', '-t', 'ext4', '-b', '4096', '-U', '0b1e9f6e-0000-4000-8000-000000000001', '-E', 'nodiscard,lazy_itable_init=0,lazy_journal_init=0,hash_seed=0b1e9f6e-0000-4000-8000-000000000002', '-d', tree, path], { env: { E2FSPROGS_FAKE_TIME: '1700000000' } });
   return path;
 }
+
+/**
+ * A small NTFS disk made with mkntfs (quick format: the free space keeps what was there,
+ * garbage when `garbage` is set) and files copied in with ntfscp (ntfs-3g), without mounting.
+ */
+export async function makeNtfsDisk(root: string, name: string, sizeMiB: number, options: { garbage?: boolean; files?: number; seed?: string; clusterSize?: number } = {}): Promise<string> {
+  const path = join(root, `${name}.img`);
+  const fh = await open(path, 'w');
+  await fh.truncate(sizeMiB << 20);
+  if (options.garbage) for (let m = 0; m < sizeMiB; m++) await fh.write(prng(`garbage/${m}`, 1 << 20), 0, 1 << 20, m << 20);
+  await fh.close();
+  await execa('mkntfs', ['-q', '-F', '-f', '-c', String(options.clusterSize ?? 4096), '-L', name, path]);
+  const files = join(root, `${name}-files`);
+  await mkdir(files, { recursive: true });
+  for (let i = 0; i < (options.files ?? 12); i++) {
+    const body = i % 3 === 0 ? prng(`${options.seed ?? 'win'}/${i}`, 60_000 + i * 7000) : Buffer.from(`file ${i} of the Windows tree\n`.repeat(3000 + i * 50));
+    await writeFile(join(files, `file${i}.dll`), body);
+    await execa('ntfscp', ['-q', path, join(files, `file${i}.dll`), `file${i}.dll`]);
+  }
+  return path;
+}

@@ -1,7 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 
-/** A file system's free space, or why it was not understood. */
-export type FreeSpace = { ok: true; free: Array<[number, number]>; freeBytes: number } | { ok: false; why: string };
+/** A file system's free space, or why it was not understood (`absent`: it is not this kind of file system at all). */
+export type FreeSpace = { ok: true; free: Array<[number, number]>; freeBytes: number } | { ok: false; why: string; absent?: true };
 
 const BLOCK_UNINIT = 0x2;
 const INCOMPAT = { recover: 0x4, journalDev: 0x8, metaBg: 0x10, is64: 0x80 } as const;
@@ -21,7 +21,7 @@ const RO_SPARSE_SUPER = 0x1;
 export async function ext4FreeSpace(fh: FileHandle, base: number, length: number): Promise<FreeSpace> {
   const sb = Buffer.alloc(1024);
   await fh.read(sb, 0, 1024, base + 1024);
-  if (sb.readUInt16LE(0x38) !== 0xef53) return { ok: false, why: 'no ext2/3/4 superblock' };
+  if (sb.readUInt16LE(0x38) !== 0xef53) return { ok: false, why: 'no ext2/3/4 superblock', absent: true };
   const bs = 1024 << sb.readUInt32LE(0x18);
   const incompat = sb.readUInt32LE(0x60);
   const compat = sb.readUInt32LE(0x5c);

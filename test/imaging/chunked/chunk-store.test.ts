@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { execa } from 'execa';
 import { ImageIntegrityError } from '../../../imaging/store.js';
 import { backedUpDisk, ctx, diskAt, makeShare, store } from '../../helpers/chunk-store.js';
-import { makeExt4Disk, makeTestDisk, prng, scribble, sha256File } from '../../helpers/disks.js';
+import { makeExt4Disk, makeNtfsDisk, makeTestDisk, prng, scribble, sha256File } from '../../helpers/disks.js';
 
 const MiB = 1 << 20;
 
@@ -107,6 +107,26 @@ test('ext4: free space holding garbage is neither read nor stored, and restores 
   await copyFile(used, expected);
   await zeroFreeBlocks(expected);
   assert.equal(await sha256File(target), await sha256File(expected));
+});
+
+test('NTFS: free space holding garbage is neither read nor stored, and restores as zeros', async (t) => {
+  const share = await makeShare(t);
+  const box = await share.box('10.0.0.1');
+  const used = await makeNtfsDisk(share.root, 'win', 48, { garbage: true });
+  const s = store();
+  const b = await s.backup(diskAt(used), box, { replace: false, ...ctx });
+  assert.equal(b.mode, 'used-blocks');
+  assert.ok(b.storedBytes! < 4 * MiB, `stored ${b.storedBytes}: the garbage must not be stored`);
+  const target = join(share.root, 'target.img');
+  await copyFile(used, target);
+  const [image] = await s.list(box);
+  const r = await s.restore(image!, diskAt(target), box, ctx);
+  assert.equal(r.digest, b.digest);
+  // The oracle is ntfs-3g's own cloner, which copies the used clusters and leaves the free ones as holes.
+  const expected = join(share.root, 'expected.img');
+  await execa('ntfsclone', ['-q', '-O', expected, used]);
+  assert.equal(await sha256File(target), await sha256File(expected));
+  assert.equal((await execa('ntfscat', [target, 'file3.dll'], { encoding: 'buffer' })).stdout.length, 60_000 + 3 * 7000);
 });
 
 test('ext4 with inconsistent free counts falls back to whole-disk', async (t) => {
