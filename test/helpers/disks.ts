@@ -89,3 +89,21 @@ export async function makeNtfsDisk(root: string, name: string, sizeMiB: number, 
   }
   return path;
 }
+
+/** A disk of `sizeMiB` with an MBR whose one partition (of MBR `type`, at 1 MiB) holds `fs`. */
+export async function partitionedDisk(path: string, fs: Buffer, sizeMiB: number, type: number): Promise<string> {
+  const fh = await open(path, 'w');
+  try {
+    await fh.truncate(sizeMiB << 20);
+    const mbr = Buffer.alloc(512);
+    mbr[446 + 4] = type;
+    mbr.writeUInt32LE(2048, 446 + 8);
+    mbr.writeUInt32LE(fs.length / 512, 446 + 12);
+    mbr.writeUInt16LE(0xaa55, 510);
+    await fh.write(mbr, 0, 512, 0);
+    await fh.write(fs, 0, fs.length, 1 << 20);
+  } finally {
+    await fh.close();
+  }
+  return path;
+}

@@ -3,30 +3,16 @@ import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { diskUsage } from '../../../imaging/chunked/usage.js';
-import { makeExt4Disk, makeTestDisk } from '../../helpers/disks.js';
+import { makeExt4Disk, makeTestDisk, partitionedDisk } from '../../helpers/disks.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const MiB = 1 << 20;
-
-/** A disk with an MBR whose one partition (type 0x83, at 1 MiB) holds `fs`. */
-async function partitioned(path: string, fs: Buffer, sizeMiB: number): Promise<void> {
-  const fh = await open(path, 'w');
-  await fh.truncate(sizeMiB * MiB);
-  const mbr = Buffer.alloc(512);
-  mbr[446 + 4] = 0x83;
-  mbr.writeUInt32LE(2048, 446 + 8);
-  mbr.writeUInt32LE(fs.length / 512, 446 + 12);
-  mbr.writeUInt16LE(0xaa55, 510);
-  await fh.write(mbr, 0, 512, 0);
-  await fh.write(fs, 0, fs.length, MiB);
-  await fh.close();
-}
 
 test('an ext4 file system in an MBR partition is understood; the partition table is read whole', async (t) => {
   const dir = await tempDir(t);
   const fs = await readFile(await makeExt4Disk(dir, 'part', 24));
   const disk = join(dir, 'disk.img');
-  await partitioned(disk, fs, 32);
+  await partitionedDisk(disk, fs, 32, 0x83);
   const fh = await open(disk, 'r');
   const u = await diskUsage(fh, 32 * MiB, true);
   await fh.close();

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { execa } from 'execa';
 import { diskUsage } from '../../../../imaging/chunked/usage.js';
 import { ntfsFreeSpace } from '../../../../imaging/chunked/usage/ntfs.js';
-import { makeNtfsDisk } from '../../../helpers/disks.js';
+import { makeNtfsDisk, partitionedDisk } from '../../../helpers/disks.js';
 import { tempDir } from '../../../helpers/tmp.js';
 
 const MiB = 1 << 20;
@@ -50,16 +50,7 @@ test('NTFS with 512-byte clusters in an MBR partition: free runs shrink to whole
   const dir = await tempDir(t);
   const vol = await readFile(await makeNtfsDisk(dir, 'small', 24, { garbage: true, clusterSize: 512 }));
   const oracle = await ntfsclusterFree(join(dir, 'small.img'));
-  const disk = join(dir, 'disk.img');
-  const fh = await open(disk, 'w+');
-  await fh.truncate(32 * MiB);
-  const mbr = Buffer.alloc(512);
-  mbr[446 + 4] = 0x07;
-  mbr.writeUInt32LE(2048, 446 + 8);
-  mbr.writeUInt32LE(vol.length / 512, 446 + 12);
-  mbr.writeUInt16LE(0xaa55, 510);
-  await fh.write(mbr, 0, 512, 0);
-  await fh.write(vol, 0, vol.length, MiB);
+  const fh = await open(await partitionedDisk(join(dir, 'disk.img'), vol, 32, 0x07), 'r');
   const u = await diskUsage(fh, 32 * MiB, true);
   await fh.close();
   assert.equal(u.mode, 'used-blocks');
