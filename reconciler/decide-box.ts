@@ -5,7 +5,7 @@ import { renderDiskList } from '../share/disk-list.js';
 import type { Site, Testbox, TestboxNote, TestboxStatus } from '../schema/types.js';
 import { durationMs, windowState } from '../fleet/windows.js';
 import { comebackStep } from './comeback.js';
-import { addCondition, currentConditions, hasCondition } from './notes.js';
+import { addCondition, currentConditions } from './notes.js';
 import { fingerprint as fingerprintOf, type ObservedBox, type ObservedPxe } from './observe.js';
 import type { BoxPlan, Change } from './plan-types.js';
 import { rebootChange } from './power-changes.js';

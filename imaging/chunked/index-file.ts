@@ -1,10 +1,9 @@
 import { constants } from 'node:fs';
-import { link, open, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { link, open, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { syncDir } from '../../lib/atomic-write.js';
-import { ImageIntegrityError } from '../store.js';
-import { blake3, blake3Hasher } from './native.js';
+import { blake3Hasher } from './native.js';
 
 /**
  * A generation index (`images/<dev>/<n>.tbxi`): the immutable manifest of one backup of one

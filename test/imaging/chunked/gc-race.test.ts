@@ -11,7 +11,7 @@ import { lockStore } from '../../../imaging/chunked/locks.js';
 import { listPacks } from '../../../imaging/chunked/pack-file.js';
 import { WorkerPool } from '../../../imaging/chunked/worker-pool.js';
 import { LockBusyError } from '../../../lib/errors.js';
-import { backedUpDisk, ctx, diskAt, store } from '../../helpers/chunk-store.js';
+import { backedUpDisk, ctx, diskAt } from '../../helpers/chunk-store.js';
 import { makeTestDisk, prng, sha256File } from '../../helpers/disks.js';
 
 const MiB = 1 << 20;
