@@ -7,19 +7,22 @@
 # as the mirror's bookworm and /usr do not change.
 #   os.img       ext4, the OS tree, free space zero (a freshly installed disk)
 #   used.img     same tree, but the free space held old random data before mkfs (a used disk)
+#   ntfs-used.img  the same tree on NTFS (mkntfs quick format over the same old random data,
+#                the tree copied in through ntfs-3g): a used Windows-style disk
 #   week2.img    os.img changed in place with debugfs: a new package, "upgraded" files, deletions (~3 %)
 #   other.img    the same tree installed on another box: a 10 MiB + 12 KiB file first shifts the layout
 #   garbage.img  random data, the target of the full restore
 # Everything random is derived from fixed keys (openssl aes-128-ctr, sha256 chains).
-# Needs: debootstrap (and the Debian mirror apt uses) e2fsprogs openssl python3 coreutils.
+# Needs: debootstrap (and the Debian mirror apt uses) e2fsprogs ntfs-3g (and /dev/fuse) openssl
+# python3 coreutils.
 # Without debootstrap or the mirror it builds the disks without the minbase root and says so
-# (disks.done then reads "v2-nobase"; the benchmark prints it).
+# (disks.done then reads "v3-nobase"; the benchmark prints it).
 set -euo pipefail
 OUT=${1:-${TBX_BENCH_DIR:-${TMPDIR:-/tmp}/tbx-bench}}
 SIZE_MB=${TBX_BENCH_DISK_MB:-4096}
 mkdir -p "$OUT"
 cd "$OUT"
-if [ -f disks.done ] && grep -qx "v2\(-nobase\)\? $SIZE_MB" disks.done; then echo "bench disks: cached in $OUT ($(cat disks.done))"; exit 0; fi
+if [ -f disks.done ] && grep -qx "v3\(-nobase\)\? $SIZE_MB" disks.done; then echo "bench disks: cached in $OUT ($(cat disks.done))"; exit 0; fi
 rm -f disks.done
 
 random_file() { # <file> <key> <MiB>: deterministic random bytes
@@ -27,7 +30,7 @@ random_file() { # <file> <key> <MiB>: deterministic random bytes
 }
 
 # ---- 1. the OS tree: minbase root + ~1.3 GB of host payload ----------------
-VERSION=v2
+VERSION=v3
 MIRROR=${TBX_BENCH_MIRROR:-$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 if [ ! -x rootfs/usr/bin/apt ]; then
@@ -37,7 +40,7 @@ if [ ! -x rootfs/usr/bin/apt ]; then
   else
     echo "WARN: debootstrap bookworm from $MIRROR failed (see $OUT/debootstrap.log): building the disks without the minbase root"
     rm -rf rootfs.tmp && mkdir -p rootfs/etc
-    VERSION=v2-nobase
+    VERSION=v3-nobase
   fi
 fi
 rm -rf tree1 && cp -a rootfs tree1
@@ -59,6 +62,18 @@ e2fsck -fn os.img >/dev/null 2>&1 || echo "WARN: e2fsck -fn os.img rc=$?"
 random_file used.img oldgarbage "$SIZE_MB"
 mkfs.ext4 $MKFS_OPTS -d tree1 used.img
 e2fsck -fn used.img >/dev/null 2>&1 || echo "WARN: e2fsck -fn used.img rc=$?"
+
+# ---- 3b. ntfs-used.img: the same tree on NTFS over the same old data ---------
+# Device nodes and sockets of the minbase root do not go onto NTFS; everything else does.
+random_file ntfs-used.img oldgarbage "$SIZE_MB"
+# mkntfs warns about the missing disk geometry of a plain file; only its failure matters.
+mkntfs -q -F -f -c 4096 -L tbx-bench ntfs-used.img >mkntfs.log 2>&1 || { cat mkntfs.log; exit 1; }
+mkdir -p ntfs-mnt
+ntfs-3g ntfs-used.img ntfs-mnt
+(cd tree1 && find . -type b -o -type c -o -type s -o -type p -prune -o -print0 | cpio -0 -pdm --quiet ../ntfs-mnt 2>/dev/null) || true
+echo "ntfs-used.img: $(du -sh ntfs-mnt | cut -f1) copied"
+umount ntfs-mnt && rmdir ntfs-mnt
+ntfsfix -n ntfs-used.img >/dev/null 2>&1 || echo "WARN: ntfsfix -n ntfs-used.img failed"
 
 # ---- 4. the week's changes (new package, upgraded files, deletions) --------
 rm -rf mods && mkdir -p mods/new mods/upg
