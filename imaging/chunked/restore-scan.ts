@@ -100,13 +100,26 @@ export async function countData(gen: GenerationFile): Promise<number> {
   return n;
 }
 
+/** What {@link scanDisk} compares and keeps. */
+export interface ScanOptions {
+  /** Keep the differences as a {@link Diff} (the scan before writing); the read-back only counts them. */
+  record: boolean;
+  /** Runs now punched out of a regular file: zero and free extents inside one are not read. */
+  holes?: RangeList;
+  /**
+   * Compare only what this diff wrote: its data entries, and its non-zero runs instead of
+   * every zero and free extent (a null part of the diff means all of that kind).
+   */
+  only?: Diff;
+  progress?: (done: number, total: number) => void;
+}
+
 /**
  * Compare the disk with the index: worker threads read and compare 8 MiB at a time (BLAKE3
- * per data extent, zero check per 4 KiB block of zero and free extents). With `record`, the
- * differences are kept as a {@link Diff}; the read-back only counts them. Zero and free
- * extents inside `holes` (runs now punched out of a regular file) are not read.
+ * per data extent, zero check per 4 KiB block of zero and free extents). See {@link ScanOptions}
+ * for what is left out.
  */
-export async function scanDisk(fh: FileHandle, gen: GenerationFile, pool: WorkerPool, o: { record: boolean; holes?: RangeList; progress?: (done: number, total: number) => void }): Promise<{ diff: Diff; zeroRuns: number }> {
+export async function scanDisk(fh: FileHandle, gen: GenerationFile, pool: WorkerPool, o: ScanOptions): Promise<{ diff: Diff; zeroRuns: number }> {
   const diff: Diff = { data: o.record ? new Uint8Array(Math.ceil(gen.count / 8)) : new Uint8Array(0), zeros: o.record ? new RangeList() : null, chunks: 0 };
   let zeroRuns = 0;
   // Zero runs are appended in disk order: results of later batches wait for earlier ones.
@@ -121,55 +134,74 @@ export async function scanDisk(fh: FileHandle, gen: GenerationFile, pool: Worker
   };
   const inFlight: Array<Promise<void>> = [];
   let done = 0;
-  const inHole = o.holes?.coverage() ?? (() => false);
-  for await (const { first, entries } of gen.windows()) {
-    for (const { start, end, table, base } of scanBatches(entries, first, inHole)) {
-      const mine = seq++;
-      const task = pool.run({ type: 'scan', fd: fh.fd, start, end, entries: table }, pool.size ? [table.buffer as ArrayBuffer] : []).then((r) => {
-        if (r.type !== 'scan') throw new Error('unexpected worker result');
-        for (const i of r.dataIndexes) {
-          diff.chunks++;
-          if (o.record) diff.data![(base + i) >>> 3]! |= 1 << ((base + i) & 7);
-        }
-        zeroRuns += r.zeroRanges.length / 2;
-        pending.set(mine, r.zeroRanges);
-        flush();
-        o.progress?.((done += end - start), gen.header.disk.size);
-      });
-      task.catch(() => undefined);
-      inFlight.push(task);
-      if (inFlight.length >= Math.max(2, pool.size * 3)) await inFlight.shift();
-    }
+  for await (const { start, end, table, base } of scanJobs(gen, o)) {
+    const mine = seq++;
+    const task = pool.run({ type: 'scan', fd: fh.fd, start, end, entries: table }, pool.size ? [table.buffer as ArrayBuffer] : []).then((r) => {
+      if (r.type !== 'scan') throw new Error('unexpected worker result');
+      for (const i of r.dataIndexes) {
+        diff.chunks++;
+        if (o.record) diff.data![(base + i) >>> 3]! |= 1 << ((base + i) & 7);
+      }
+      zeroRuns += r.zeroRanges.length / 2;
+      pending.set(mine, r.zeroRanges);
+      flush();
+      o.progress?.((done += end - start), gen.header.disk.size);
+    });
+    task.catch(() => undefined);
+    inFlight.push(task);
+    if (inFlight.length >= Math.max(2, pool.size * 3)) await inFlight.shift();
   }
   await Promise.all(inFlight);
   return { diff, zeroRuns };
 }
 
+type ScanJob = { start: number; end: number; table: Buffer; base: number };
+
+/**
+ * The scan's jobs in disk order: batches of the index's entries, less those the options leave
+ * out; then, when only a diff's non-zero runs are compared, those runs as zero extents.
+ */
+async function* scanJobs(gen: GenerationFile, o: ScanOptions): AsyncGenerator<ScanJob> {
+  const inHole = o.holes?.coverage() ?? (() => false);
+  const { only } = o;
+  const runsOnly = only !== undefined && only.zeros !== null;
+  const skip = (e: { offset: number; length: number; kind: number }, i: number) =>
+    e.kind === KIND.data ? only !== undefined && !writesData(only, i) : runsOnly || inHole(e.offset, e.length);
+  for await (const { first, entries } of gen.windows()) yield* scanBatches(entries, first, skip);
+  if (!runsOnly) return;
+  const runInHole = o.holes?.coverage() ?? (() => false);
+  for (const [offset, length] of only.zeros!) if (!runInHole(offset, length)) yield* zeroPieces(offset, length);
+}
+
+/** A zero extent as jobs of at most SCAN_SIZE bytes, so no read buffer is ever larger. */
+function* zeroPieces(offset: number, length: number): Generator<ScanJob> {
+  for (let o = offset; o < offset + length; o += SCAN_SIZE) {
+    const n = Math.min(SCAN_SIZE, offset + length - o);
+    const table = Buffer.alloc(ENTRY);
+    table.writeUInt32LE(o % 0x100000000, 0);
+    table.writeUInt32LE(Math.floor(o / 0x100000000), 4);
+    table.writeUInt32LE(n, 8);
+    table.writeUInt32LE(KIND.zero, 12);
+    yield { start: o, end: o + n, table, base: -1 };
+  }
+}
+
 /**
  * Runs of consecutive entries of one window covering at most SCAN_SIZE bytes; a longer zero
- * or free extent is split into SCAN_SIZE pieces of its own, so no read buffer is ever larger.
- * `base` is the index of the batch's first entry in the generation. Zero and free extents for
- * which `skip` holds are left out (a batch never spans one).
+ * or free extent is split into pieces of its own ({@link zeroPieces}). `base` is the index of
+ * the batch's first entry in the generation. Entries for which `skip` holds (given the entry
+ * and its index in the generation) are left out, and a batch never spans one.
  */
-function* scanBatches(entries: Buffer, firstIndex: number, skip: (offset: number, length: number) => boolean): Generator<{ start: number; end: number; table: Buffer; base: number }> {
+function* scanBatches(entries: Buffer, firstIndex: number, skip: (e: { offset: number; length: number; kind: number }, i: number) => boolean): Generator<ScanJob> {
   const count = entries.length / ENTRY;
-  const skipped = (e: { offset: number; length: number; kind: number }) => e.kind !== KIND.data && skip(e.offset, e.length);
   for (let first = 0; first < count; ) {
     const head = entryAt(entries, first);
-    if (skipped(head)) {
+    if (skip(head, firstIndex + first)) {
       first++;
       continue;
     }
     if (head.length > SCAN_SIZE) {
-      for (let o = head.offset; o < head.offset + head.length; o += SCAN_SIZE) {
-        const n = Math.min(SCAN_SIZE, head.offset + head.length - o);
-        const table = Buffer.alloc(ENTRY);
-        table.writeUInt32LE(o % 0x100000000, 0);
-        table.writeUInt32LE(Math.floor(o / 0x100000000), 4);
-        table.writeUInt32LE(n, 8);
-        table.writeUInt32LE(KIND.zero, 12);
-        yield { start: o, end: o + n, table, base: -1 };
-      }
+      yield* zeroPieces(head.offset, head.length);
       first++;
       continue;
     }
@@ -177,7 +209,7 @@ function* scanBatches(entries: Buffer, firstIndex: number, skip: (offset: number
     let end = head.offset + head.length;
     while (last + 1 < count) {
       const e = entryAt(entries, last + 1);
-      if (e.offset + e.length - head.offset > SCAN_SIZE || skipped(e)) break;
+      if (e.offset + e.length - head.offset > SCAN_SIZE || skip(e, firstIndex + last + 1)) break;
       last++;
       end = e.offset + e.length;
     }

@@ -56,11 +56,12 @@ export interface RestoreOutcome {
  *    an image without an intact copy of every chunk fails here, before the first byte is written;
  * 4. frames are decompressed in worker threads, every chunk is checked against its digest
  *    again, and only differing chunks and non-zero blocks are written; then fsync;
- * 5. read back: the device's buffer cache is dropped and the whole disk is compared with the
- *    index again (the step 2 scan); any difference is an ImageIntegrityError, so a disk that
- *    does not hold the image is never reported restored. Only zero runs that are now holes
- *    of a regular file are not read again: a hole reads zero by definition, and reading
- *    gigabytes of it would only check the file system.
+ * 5. read back: the device's buffer cache is dropped and everything written is compared with
+ *    the index again (the step 2 scan, limited to the diff); any difference is an
+ *    ImageIntegrityError, so a disk that does not hold the image is never reported restored.
+ *    What was not written, step 2 compared in this run. Zero runs that are now holes of a
+ *    regular file are not read again: a hole reads zero by definition, and reading gigabytes
+ *    of it would only check the file system.
  * Worker threads read the disk and the packs and write the disk themselves: 8 MiB buffers
  * never cross threads, which keeps the main thread's garbage collector out of the way. The
  * index is read in windows; what is held for the whole disk is the store's chunk index
@@ -108,7 +109,7 @@ export async function restoreGeneration(job: RestoreJob): Promise<RestoreOutcome
       throw new ImageIntegrityError(`restoring ${what} failed after ${written.bytes} bytes written: ${describeError(err)}`, { cause: err });
     }
     await dropCache(job.disk.path);
-    const after = await scanDisk(fh, gen, job.pool, { record: false, holes });
+    const after = await scanDisk(fh, gen, job.pool, { record: false, holes, only: diff });
     lap('read-back');
     if (after.diff.chunks || after.zeroRuns) {
       throw new ImageIntegrityError(`${job.disk.device} does not read back as generation ${header.generation} after writing ${written.bytes} bytes: ${after.diff.chunks} chunks and ${after.zeroRuns} zero runs differ (a failing disk?)`);
