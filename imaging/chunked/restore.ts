@@ -10,6 +10,7 @@ import { packPaths, type StorePaths } from './layout.js';
 import { keyOf, type FrameChunk } from './pack-file.js';
 import { countData, RangeList, sampleSimilarity, scanDisk, writesData, type Diff } from './restore-scan.js';
 import type { WorkerPool } from './worker-pool.js';
+import { Writeback } from './writeback.js';
 import { zeroRanges } from './zero-range.js';
 import { dropCache } from '../drop-cache.js';
 
@@ -98,11 +99,12 @@ export async function restoreGeneration(job: RestoreJob): Promise<RestoreOutcome
     const choice = await chooseFrames(gen, diff, index, { pool: job.pool, log: job.log, what });
     lap('verify');
     job.log.debug({ similar, chunks: diff.chunks, frames: choice.frames, zeroRanges: diff.zeros?.length ?? 'all', verifiedBytes: choice.verifiedBytes }, 'restore plan');
-    const written = { bytes: 0 };
+    const written = new Writeback(fh);
     const holes = new RangeList();
     try {
       await Promise.all([writeFrames(fh, gen, diff, index, choice, job, written), writeZeros(fh, job.disk.path, zeroRuns(gen, diff), written, holes)]);
       lap('write');
+      await written.settle();
       await fh.sync();
       lap('sync');
     } catch (err) {
@@ -127,7 +129,7 @@ export async function restoreGeneration(job: RestoreJob): Promise<RestoreOutcome
  * checks every chunk to write against its digest and writes them to the disk itself (the data
  * never crosses threads). Adds the bytes written to `written` as they land.
  */
-async function writeFrames(fh: FileHandle, gen: GenerationFile, diff: Diff, index: ChunkIndex, choice: Choice, job: RestoreJob, written: { bytes: number }): Promise<void> {
+async function writeFrames(fh: FileHandle, gen: GenerationFile, diff: Diff, index: ChunkIndex, choice: Choice, job: RestoreJob, written: Writeback): Promise<void> {
   for await (const { first, entries } of gen.windows(WRITE_WINDOW)) {
     const byFrame = new Map<number, number[]>();
     for (let j = 0, o = 0; o < entries.length; j++, o += ENTRY) {
@@ -152,7 +154,7 @@ async function writeFrames(fh: FileHandle, gen: GenerationFile, diff: Diff, inde
       });
       const r = await job.pool.run({ type: 'restore-frame', pack: packPaths(job.store, fr.pack).pack, offset: fr.offset, length: fr.storedLength, digest: fr.digest, rawLength: fr.rawLength, fd: fh.fd, writes });
       if (r.type !== 'restore-frame') throw new Error('unexpected worker result');
-      written.bytes += r.written;
+      written.add(r.written);
       if (r.error !== undefined) throw new TbxError(`writing to ${job.disk.device} failed: ${r.error}`);
       if (r.bad !== -1) throw new ImageIntegrityError(`pack ${fr.pack}: the frame at ${fr.offset} ${r.bad === -2 ? 'no longer matches its checksum' : 'holds a chunk that does not match its digest'}; restore stopped`);
     });
@@ -192,7 +194,7 @@ const ZERO_BATCH = 256;
  * and any the kernel refuses are written. Adds the bytes zeroed to `written` as they are, and
  * the runs that became holes of a regular file to `holes`.
  */
-async function writeZeros(fh: FileHandle, path: string, runs: AsyncIterable<[number, number]>, written: { bytes: number }, holes: RangeList): Promise<void> {
+async function writeZeros(fh: FileHandle, path: string, runs: AsyncIterable<[number, number]>, written: Writeback, holes: RangeList): Promise<void> {
   const jobs: Array<Promise<void>> = [];
   const write = async (offset: number, length: number) => {
     for (let o = offset, end = offset + length; o < end; o += ZEROS.length) {
@@ -206,7 +208,7 @@ async function writeZeros(fh: FileHandle, path: string, runs: AsyncIterable<[num
     for (const [i, [offset, length]] of batch.entries()) {
       if (!done[i]) await write(offset, length);
       else {
-        written.bytes += length;
+        written.add(length);
         if (done[i] === 'hole') holes.push(offset, length);
       }
     }
@@ -220,10 +222,10 @@ async function writeZeros(fh: FileHandle, path: string, runs: AsyncIterable<[num
   await Promise.all(jobs);
 }
 
-async function writeFully(fh: FileHandle, buf: Buffer, at: number, written: { bytes: number }): Promise<void> {
+async function writeFully(fh: FileHandle, buf: Buffer, at: number, written: Writeback): Promise<void> {
   for (let o = 0; o < buf.length; ) {
     const { bytesWritten } = await fh.write(buf, o, buf.length - o, at + o);
     o += bytesWritten;
-    written.bytes += bytesWritten;
+    written.add(bytesWritten);
   }
 }
