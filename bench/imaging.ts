@@ -37,7 +37,16 @@ async function ours(op: 'backup' | 'restore', share: string, ip: string, disk: s
 }
 
 const size = async (p: string) => (await stat(p)).size;
-const fresh = async (from: string, to: string) => execFileSync('cp', ['--sparse=never', from, to]);
+/**
+ * A restore target as the copy of `from`, flushed to the host's disk before any timing starts:
+ * otherwise the copy's 4 GiB of dirty pages are written back during the next timed command
+ * (seed pipeline or tbx alike), which then pays for a copy it did not make. A testbox's disk
+ * has no such backlog.
+ */
+const fresh = async (from: string, to: string) => {
+  execFileSync('cp', ['--sparse=never', from, to]);
+  execFileSync('sync', [to]);
+};
 
 async function round(n: number, gzipSizes: Record<string, number>): Promise<Sample> {
   const s: Sample = {};
