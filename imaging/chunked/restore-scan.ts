@@ -104,7 +104,7 @@ export async function countData(gen: GenerationFile): Promise<number> {
 export interface ScanOptions {
   /** Keep the differences as a {@link Diff} (the scan before writing); the read-back only counts them. */
   record: boolean;
-  /** Runs now punched out of a regular file: zero and free extents inside one are not read. */
+  /** Runs of a regular file now holes or unwritten extents: zero and free extents inside one are not read. */
   holes?: RangeList;
   /**
    * Compare only what this diff wrote: its data entries, and its non-zero runs instead of

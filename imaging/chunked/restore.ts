@@ -60,9 +60,9 @@ export interface RestoreOutcome {
  * 5. read back: the device's buffer cache is dropped and everything written is compared with
  *    the index again (the step 2 scan, limited to the diff); any difference is an
  *    ImageIntegrityError, so a disk that does not hold the image is never reported restored.
- *    What was not written, step 2 compared in this run. Zero runs that are now holes of a
- *    regular file are not read again: a hole reads zero by definition, and reading gigabytes
- *    of it would only check the file system.
+ *    What was not written, step 2 compared in this run. Zero runs that are now holes or
+ *    unwritten extents of a regular file are not read again: the file system reads them as
+ *    zero by definition, and reading gigabytes of them would only check the file system.
  * Worker threads read the disk and the packs and write the disk themselves: 8 MiB buffers
  * never cross threads, which keeps the main thread's garbage collector out of the way. The
  * index is read in windows; what is held for the whole disk is the store's chunk index
@@ -189,10 +189,10 @@ async function* zeroRuns(gen: GenerationFile, diff: Diff): AsyncGenerator<[numbe
 const ZERO_BATCH = 256;
 
 /**
- * Zero the runs. Large ones go to the kernel in batches (see {@link zeroRanges}: a hole
- * punched in a regular file, WRITE ZEROES or plain zero writes on a block device), small ones
+ * Zero the runs. Large ones go to the kernel in batches (see {@link zeroRanges}: zero-range
+ * or punch-hole on a regular file, WRITE ZEROES or plain zero writes on a block device), small ones
  * and any the kernel refuses are written. Adds the bytes zeroed to `written` as they are, and
- * the runs that became holes of a regular file to `holes`.
+ * the runs that a regular file's file system now reads as zero by definition to `holes`.
  */
 async function writeZeros(fh: FileHandle, path: string, runs: AsyncIterable<[number, number]>, written: Writeback, holes: RangeList): Promise<void> {
   const jobs: Array<Promise<void>> = [];

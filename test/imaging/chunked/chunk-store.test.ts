@@ -158,7 +158,7 @@ async function zeroFreeBlocks(path: string): Promise<void> {
   await fh.close();
 }
 
-test('restore onto a regular file: zero runs become holes (it takes the data\'s space, not the disk\'s), still bit-exact', async (t) => {
+test('restore onto a regular file: a sparse one stays sparse, a fully allocated one keeps its blocks, both bit-exact', async (t) => {
   const share = await makeShare(t);
   const box = await share.box('10.0.0.1');
   const disk = join(share.root, 'sda');
@@ -170,10 +170,19 @@ test('restore onto a regular file: zero runs become holes (it takes the data\'s 
   const original = await sha256File(disk);
   const s = store();
   await s.backup(diskAt(disk), box, { replace: false, skipFree: false, ...ctx });
-  await writeFile(disk, prng('garbage', 64 * MiB));
   const [image] = await s.list(box);
+
+  // Sparse: garbage over half the disk, the rest still holes.
+  await scribble(disk, 0, 32 * MiB, 'garbage');
   await s.restore(image!, diskAt(disk), box, ctx);
   assert.equal(await sha256File(disk), original);
-  const allocated = (await stat(disk)).blocks * 512;
-  assert.ok(allocated <= 16 * MiB, `the restored file takes ${allocated} bytes of 64 MiB`);
+  const sparse = (await stat(disk)).blocks * 512;
+  assert.ok(sparse <= 16 * MiB, `the restored sparse file takes ${sparse} bytes of 64 MiB`);
+
+  // Fully allocated (a disk image copied in full): it stays so, as a preallocated image should.
+  await writeFile(disk, prng('garbage', 64 * MiB));
+  await s.restore(image!, diskAt(disk), box, ctx);
+  assert.equal(await sha256File(disk), original);
+  const full = (await stat(disk)).blocks * 512;
+  assert.ok(full >= 64 * MiB, `the restored allocated file takes ${full} bytes of 64 MiB`);
 });
