@@ -6,17 +6,22 @@
  * makes reaches this server: a read that starts below N and ends beyond it gets the bytes
  * up to N (the kernel's usual short read), the next one EIO.
  *
+ * Writes go to the backing file too, except those at or beyond the optional
+ * `<drop-writes-at>`: these are acknowledged and thrown away, as a disk whose cache lies
+ * does. fallocate is not supported, so a restore writes its zeros.
+ *
  * Run as its own process (it blocks on /dev/fuse):
- *   node failing-disk-server.js <mountpoint> <backing-file> <name> <fail-at-offset>
+ *   node failing-disk-server.js <mountpoint> <backing-file> <name> <fail-at-offset> [<drop-writes-at>]
  * It prints `ready` once mounted and serves until the mount goes away (umount).
  */
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { execa } from 'execa';
 
-const [mountpoint, backing, name, failAtText] = process.argv.slice(2);
-if (!mountpoint || !backing || !name || !failAtText) throw new Error('usage: failing-disk-server <mountpoint> <backing-file> <name> <fail-at-offset>');
+const [mountpoint, backing, name, failAtText, dropAtText] = process.argv.slice(2);
+if (!mountpoint || !backing || !name || !failAtText) throw new Error('usage: failing-disk-server <mountpoint> <backing-file> <name> <fail-at-offset> [<drop-writes-at>]');
 const failAt = Number(failAtText);
-const OP = { lookup: 1, forget: 2, getattr: 3, open: 14, read: 15, statfs: 17, release: 18, flush: 25, init: 26, opendir: 27, readdir: 28, releasedir: 29, access: 34, interrupt: 36, destroy: 38, batchForget: 42 } as const;
+const dropAt = dropAtText === undefined ? Infinity : Number(dropAtText);
+const OP = { lookup: 1, forget: 2, getattr: 3, open: 14, read: 15, write: 16, statfs: 17, fsync: 20, release: 18, flush: 25, init: 26, opendir: 27, readdir: 28, releasedir: 29, access: 34, interrupt: 36, destroy: 38, batchForget: 42 } as const;
 const ENOENT = 2;
 const EIO = 5;
 const ENOSYS = 38;
@@ -24,7 +29,7 @@ const ROOT = 1n;
 const FILE = 2n;
 const FOPEN_DIRECT_IO = 1;
 
-const data = openSync(backing, 'r');
+const data = openSync(backing, 'r+');
 const size = fstatSync(data).size;
 const fuse = openSync('/dev/fuse', 'r+');
 // The kernel takes the open /dev/fuse as the mount's channel; mount(8) gets it as fd 3.
@@ -111,6 +116,16 @@ for (;;) {
       reply(unique, 0, out);
       break;
     }
+    case OP.write: {
+      const offset = Number(body.readBigUInt64LE(8));
+      const length = body.readUInt32LE(16);
+      const kept = Math.max(0, Math.min(length, dropAt - offset, size - offset));
+      for (let put = 0; put < kept; ) put += writeSync(data, body, 40 + put, kept - put, offset + put);
+      const out = Buffer.alloc(8);
+      out.writeUInt32LE(length, 0);
+      reply(unique, 0, out);
+      break;
+    }
     case OP.readdir: {
       const offset = Number(body.readBigUInt64LE(8));
       if (offset > 0) {
@@ -129,6 +144,7 @@ for (;;) {
     case OP.statfs:
       reply(unique, 0, Buffer.alloc(80));
       break;
+    case OP.fsync:
     case OP.release:
     case OP.releasedir:
     case OP.flush:
