@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { GenerationFile } from '../../../imaging/chunked/generation-file.js';
 import { RangeList, scanDisk, type Diff } from '../../../imaging/chunked/restore-scan.js';
 import { WorkerPool } from '../../../imaging/chunked/worker-pool.js';
@@ -10,18 +10,25 @@ import { scribble } from '../../helpers/disks.js';
 
 const MiB = 1 << 20;
 
-test('the read-back scan skips only zero extents that lie wholly inside holes, never data', async (t) => {
+/**
+ * A 32 MiB disk backed up once, then damaged in one data chunk (at 3 MiB + 8192) and in one
+ * zero extent (at 9 MiB + 100), opened for scanning against its generation.
+ */
+async function damagedDisk(t: TestContext) {
   const { box, disk } = await backedUpDisk(t, 32 * MiB, 'box-1');
   await scribble(disk, 3 * MiB + 8192, 4096, 'in-data');
   await scribble(disk, 9 * MiB + 100, 10, 'in-zero-run');
-
   const gen = await GenerationFile.open(join(box, 'images', 'sda', '00000001.tbxi'));
   const fh = await open(disk, 'r');
-  const pool = new WorkerPool(0);
   t.after(async () => {
     await fh.close();
     await gen.close();
   });
+  return { disk, gen, fh, pool: new WorkerPool(0) };
+}
+
+test('the read-back scan skips only zero extents that lie wholly inside holes, never data', async (t) => {
+  const { gen, fh, pool } = await damagedDisk(t);
   const scan = (holes?: RangeList) => scanDisk(fh, gen, pool, { record: false, ...(holes ? { holes } : {}) });
   const ranges = (...runs: Array<[number, number]>) => runs.reduce((l, [o, n]) => (l.push(o, n), l), new RangeList());
 
@@ -38,17 +45,7 @@ test('the read-back scan skips only zero extents that lie wholly inside holes, n
 });
 
 test('the read-back compares what the diff wrote, and a diff of everything reads everything', async (t) => {
-  const { box, disk } = await backedUpDisk(t, 32 * MiB, 'box-1');
-  await scribble(disk, 3 * MiB + 8192, 4096, 'written-data');
-  await scribble(disk, 9 * MiB + 100, 10, 'written-zero');
-
-  const gen = await GenerationFile.open(join(box, 'images', 'sda', '00000001.tbxi'));
-  const fh = await open(disk, 'r');
-  const pool = new WorkerPool(0);
-  t.after(async () => {
-    await fh.close();
-    await gen.close();
-  });
+  const { disk, gen, fh, pool } = await damagedDisk(t);
   const { diff } = await scanDisk(fh, gen, pool, { record: true });
   assert.equal(diff.chunks, 1);
   assert.deepEqual([...diff.zeros!], [[9 * MiB, 4096]]);
