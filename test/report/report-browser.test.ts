@@ -23,33 +23,38 @@ test('report page in headless Chromium, offline -> one row per box coloured by p
   assert.doesNotMatch(html, /\b(src|href)=["']?(https?:)?\/\//i, 'no external resources');
 
   const context = await chromium.launchPersistentContext(join(root, 'chromium-profile'), { executablePath: CHROMIUM, headless: true, args: FLAGS, offline: true });
-  t.after(() => context.close());
-  const page = await context.newPage();
-  const outside: string[] = [];
-  const errors: string[] = [];
-  page.on('request', (req) => {
-    if (!req.url().startsWith('file:') && !req.url().startsWith('data:')) outside.push(req.url());
-  });
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  await page.goto(pathToFileURL(join(out, 'index.html')).href);
-  assert.equal(await page.title(), 'tbx fleet report');
-  assert.equal(await page.locator('#boxes tbody tr').count(), 2);
-  const a = page.locator('tr[data-box="tb-a"]');
-  assert.equal(await a.getAttribute('class'), 'phase-Succeeded');
-  assert.equal(await a.evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(el).backgroundColor), 'rgb(227, 246, 232)');
-  assert.equal(await a.locator('svg.spark rect').count(), 1);
-  assert.match((await a.innerText()).replace(/\s+/g, ' '), /tb-a 10\.165\.98\.230 · rack=b3 Succeeded backup of sda done backup b-1 2026-11-25 10:03Z 2\.0 KiB sda\.gz 512 B stored/);
-  assert.match(await page.locator('tr[data-box="tb-b"]').innerText(), /no results yet/);
-  assert.equal(await page.locator('#shown').innerText(), '2 of 2 shown');
-  await page.fill('#filter', 'rack=b3');
-  assert.equal(await page.locator('#shown').innerText(), '1 of 2 shown');
-  assert.equal(await page.locator('tr[data-box="tb-b"]').isHidden(), true);
-  const data = JSON.parse((await page.locator('#tbx-data').textContent()) ?? '{}') as { boxes: unknown[] };
-  assert.equal(data.boxes.length, 2);
-  await page.screenshot({ path: join(out, 'screenshot.png'), fullPage: true });
-  assert.deepEqual(outside, []);
-  assert.deepEqual(errors, []);
+  // Closed before the test's temp dir is removed (after-hooks run in the order they were
+  // added): a browser still running writes its profile back while rm walks it, and the dir stays.
+  try {
+    const page = await context.newPage();
+    const outside: string[] = [];
+    const errors: string[] = [];
+    page.on('request', (req) => {
+      if (!req.url().startsWith('file:') && !req.url().startsWith('data:')) outside.push(req.url());
+    });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    await page.goto(pathToFileURL(join(out, 'index.html')).href);
+    assert.equal(await page.title(), 'tbx fleet report');
+    assert.equal(await page.locator('#boxes tbody tr').count(), 2);
+    const a = page.locator('tr[data-box="tb-a"]');
+    assert.equal(await a.getAttribute('class'), 'phase-Succeeded');
+    assert.equal(await a.evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(el).backgroundColor), 'rgb(227, 246, 232)');
+    assert.equal(await a.locator('svg.spark rect').count(), 1);
+    assert.match((await a.innerText()).replace(/\s+/g, ' '), /tb-a 10\.165\.98\.230 · rack=b3 Succeeded backup of sda done backup b-1 2026-11-25 10:03Z 2\.0 KiB sda\.gz 512 B stored/);
+    assert.match(await page.locator('tr[data-box="tb-b"]').innerText(), /no results yet/);
+    assert.equal(await page.locator('#shown').innerText(), '2 of 2 shown');
+    await page.fill('#filter', 'rack=b3');
+    assert.equal(await page.locator('#shown').innerText(), '1 of 2 shown');
+    assert.equal(await page.locator('tr[data-box="tb-b"]').isHidden(), true);
+    const data = JSON.parse((await page.locator('#tbx-data').textContent()) ?? '{}') as { boxes: unknown[] };
+    assert.equal(data.boxes.length, 2);
+    await page.screenshot({ path: join(out, 'screenshot.png'), fullPage: true });
+    assert.deepEqual(outside, []);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
 });
