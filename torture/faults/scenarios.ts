@@ -1,13 +1,12 @@
 import { randomFillSync } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { parse } from 'yaml';
 import type { ImageFormat } from '../../imaging/store.js';
-import { packageRoot } from '../../lib/package-root.js';
 import { sha256File } from '../../test/helpers/disks.js';
 import { git } from '../../test/helpers/git.js';
 import { leftovers, spooled } from '../lib/image-checks.js';
+import { mountFailingDisk, type FailingDisk } from './failing-disk.js';
 import { boot, bootUntilSettled, checkGoodImage, currentImage, errorLine, hasConfig, NAME, pass, request, type FaultSite, type Retries } from './fault-site.js';
 
 /** One fault's row: what the box did over its boots and what was left. */
@@ -117,19 +116,14 @@ export async function readError(site: FaultSite, offset: number, format: ImageFo
   const dev = site.box.dev;
   const backing = join(site.box.root, 'sda.backing');
   await rename(site.box.disk('sda'), backing);
-  const server = execa(process.execPath, [join(packageRoot(), 'dist', 'torture', 'faults', 'failing-disk-server.js'), dev, backing, 'sda', String(offset)], { reject: false, all: true });
+  let disk: FailingDisk | undefined;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.stdout?.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-      void server.then((r) => reject(new Error(`failing-disk-server exited: ${r.all}`)));
-    });
+    disk = await mountFailingDisk(dev, backing, 'sda', offset);
     const r = await bootUntilSettled(site);
     const what = offset % (8 << 20) === 0 ? 'EIO on the read' : 'a short read, then EIO';
     return await judge(site, `(b) source read error at ${offset} (${what}; ${format})`, 19, r, [/\/dev\/sda/, /i\/o error|EIO|short read/i], b);
   } finally {
-    await execa('umount', ['-l', dev], { reject: false });
-    server.kill('SIGKILL');
-    await server;
+    await disk?.close();
     await rename(backing, site.box.disk('sda'));
   }
 }
