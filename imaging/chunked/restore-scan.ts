@@ -169,8 +169,8 @@ async function* scanJobs(gen: GenerationFile, o: ScanOptions): AsyncGenerator<Sc
     e.kind === KIND.data ? only !== undefined && !writesData(only, i) : runsOnly || inHole(e.offset, e.length);
   for await (const { first, entries } of gen.windows()) yield* scanBatches(entries, first, skip);
   if (!runsOnly) return;
-  const runInHole = o.holes?.coverage() ?? (() => false);
-  for (const [offset, length] of only.zeros!) if (!runInHole(offset, length)) yield* zeroPieces(offset, length);
+  // The pass above asked `inHole` nothing (it skips every zero extent), so it starts at the first hole.
+  for (const [offset, length] of only.zeros!) if (!inHole(offset, length)) yield* zeroPieces(offset, length);
 }
 
 /** A zero extent as jobs of at most SCAN_SIZE bytes, so no read buffer is ever larger. */
