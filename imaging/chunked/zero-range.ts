@@ -27,7 +27,7 @@ export async function zeroRanges(path: string, ranges: Array<[number, number]>):
   if (ranges.length === 0 || !(await hasFallocate())) return ranges.map(() => false);
   const st = await stat(path).catch(() => undefined);
   const isFile = st?.isFile() === true;
-  const sparse = st?.isFile() === true && st.blocks * 512 < st.size;
+  const sparse = isFile && st.blocks * 512 < st.size;
   const mode = sparse ? '--punch-hole --keep-size' : isFile ? '--zero-range --keep-size' : '--zero-range';
   // One line per range, in order: 1 when fallocate zeroed it.
   const script = `p=$1; shift; while [ $# -gt 0 ]; do if fallocate ${mode} --offset "$1" --length "$2" "$p" 2>/dev/null; then echo 1; else echo 0; fi; shift 2; done`;
