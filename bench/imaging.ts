@@ -127,6 +127,9 @@ function median(key: string): number {
   return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
 }
 
+/** A ratio with two decimals, so one just under its target never prints as the target (13.96x, not 14.0x). */
+const x = (v: number) => `${v.toFixed(2)}x`;
+
 function report(): { rows: string[][]; figures: Record<string, unknown> } {
   const m = median;
   const mbps = (bytes: number, s: number) => `${(bytes / MiB / s).toFixed(0)} MiB/s`;
@@ -145,8 +148,6 @@ function report(): { rows: string[][]; figures: Record<string, unknown> } {
     peakRssMiB: rss,
   };
   const ok = (c: boolean) => (c ? 'met' : 'MISSED');
-  // Two decimals, so a ratio just under its target never prints as the target (13.96x, not 14.0x).
-  const x = (v: number) => `${v.toFixed(2)}x`;
   const rows = [
     ['figure', 'tbx', 'baseline (same run)', 'ratio', 'target', ''],
     ['backup, OS disk: time', `${m('oursOsSeconds').toFixed(2)} s (${mbps(disk, m('oursOsSeconds'))})`, `dd|gzip ${m('gzipOsSeconds').toFixed(1)} s (${mbps(disk, m('gzipOsSeconds'))}); zstd -3 -T0 ${m('zstdOsSeconds').toFixed(1)} s`, `${x(f.backupOsSpeedup)}; ${x(f.backupOsVsZstd)} zstd`, '>= 14x, >= 1x zstd', ok(f.backupOsSpeedup >= 14 && f.backupOsVsZstd >= 1)],
@@ -166,7 +167,7 @@ function report(): { rows: string[][]; figures: Record<string, unknown> } {
 
 /** The timed figures of each round (s), tbx against its baselines: how far the rounds spread around the median. */
 function perRound(): string[] {
-  const r = (a: number, b: number) => `${b.toFixed(2)}/${a.toFixed(2)} (${(b / a).toFixed(2)}x)`;
+  const r = (tbx: number, baseline: number) => `${baseline.toFixed(2)}/${tbx.toFixed(2)} (${x(baseline / tbx)})`;
   return [
     'per round, baseline/tbx seconds (ratio): OS backup vs dd|gzip, vs zstd -3 -T0; full restore; differential restore',
     ...samples.map((s, i) => `  round ${i + 1}: ${r(s.oursOsSeconds!, s.gzipOsSeconds!)}, ${r(s.oursOsSeconds!, s.zstdOsSeconds!)}; ${r(s.oursFullSeconds!, s.gunzipFullSeconds!)}; ${r(s.oursDiffSeconds!, s.gunzipDiffSeconds!)}`),
